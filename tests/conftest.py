@@ -1,0 +1,20 @@
+"""Shared fixtures. Every test runs with its own XDG dirs and no API keys from the host."""
+
+from __future__ import annotations
+
+import pytest
+
+KEY_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TOGETHER_API_KEY", "CHINWAG_PROVIDER")
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path, monkeypatch):
+    """Point platformdirs at temp dirs and hide the host's keys."""
+    for name in ("DATA", "CONFIG", "CACHE", "STATE"):
+        path = tmp_path / f"xdg-{name.lower()}"
+        path.mkdir()
+        monkeypatch.setenv(f"XDG_{name}_HOME", str(path))
+    for var in KEY_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.delenv("TIKTOKEN_CACHE_DIR", raising=False)
+    return tmp_path
