@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from server import ChatServer
 
 KEY_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TOGETHER_API_KEY", "CHINWAG_PROVIDER")
 
@@ -18,3 +19,10 @@ def isolated_dirs(tmp_path, monkeypatch):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.delenv("TIKTOKEN_CACHE_DIR", raising=False)
     return tmp_path
+
+
+@pytest.fixture
+def chat_server():
+    """A running loopback Chat Completions server (see tests/server.py)."""
+    with ChatServer() as server:
+        yield server

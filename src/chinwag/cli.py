@@ -1,16 +1,208 @@
-"""Command line entry point (placeholder until the CLI lands)."""
+"""Command line: launch the TUI, or list, export and show personas without it."""
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
 import sys
+from datetime import datetime
+from pathlib import Path
 
-from chinwag import __version__
+from chinwag import __version__, config
+from chinwag.export import FORMATS
+from chinwag.providers import PROVIDERS
+
+FORMAT_SUFFIXES = {".md": "md", ".markdown": "md", ".json": "json", ".html": "html",
+                   ".htm": "html", ".txt": "txt"}
+
+
+class CliError(Exception):
+    """A failure to report on stderr with exit status 1."""
+
+
+def _base_url(value: str) -> str:
+    try:
+        return config.validate("base_url", value) or ""
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chinwag",
+        description="A keyboard-driven terminal chat client for OpenAI-compatible APIs. "
+        "With no command, opens the chat.",
+    )
+    parser.add_argument("--version", action="version", version=f"chinwag {__version__}")
+    parser.add_argument("--provider", choices=list(PROVIDERS), help="API provider to use")
+    parser.add_argument("--model", help="model name, e.g. gpt-4o-mini")
+    parser.add_argument("--base-url", type=_base_url, metavar="URL",
+                        help="OpenAI-compatible endpoint; without --provider means custom")
+    parser.add_argument("--persona", metavar="NAME", help="persona for a new chat (see: chinwag personas)")
+    start = parser.add_mutually_exclusive_group()
+    start.add_argument("--resume", metavar="ID", help="reopen a conversation (id, prefix or 'latest')")
+    start.add_argument("--continue", dest="cont", action="store_true",
+                       help="reopen the most recent conversation")
+    parser.add_argument("--debug", action="store_true", help="log debug details to chinwag.log")
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+
+    listing = commands.add_parser("list", help="list saved conversations, newest first",
+                                  description="List saved conversations, newest first.")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.add_argument("--search", metavar="TEXT", help="only conversations whose title or text contains TEXT")
+
+    export = commands.add_parser("export", help="export a conversation",
+                                 description="Export a conversation to stdout or a file.")
+    export.add_argument("ref", metavar="ID", help="conversation id, unique prefix, or 'latest'")
+    export.add_argument("--format", "-f", choices=FORMATS,
+                        help="output format (default: from -o's suffix, else md)")
+    export.add_argument("-o", "--output", metavar="PATH", type=Path,
+                        help="write to this file (or into this directory) instead of stdout")
+
+    commands.add_parser("personas", help="list personas (built-in and personas.toml)",
+                        description="List personas: built-in ones and those in personas.toml.")
+    return parser
+
+
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        print(f"chinwag: warning: {warning}", file=sys.stderr)
+
+
+def _clean(text: str) -> str:
+    from chinwag.sanitize import clean
+
+    return " ".join(clean(text).split())
+
+
+def _local_time(stamp: str) -> str:
+    try:
+        return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return stamp or "?"
+
+
+def _table(rows: list[list[str]]) -> str:
+    """Left-aligned columns; the last column is not padded."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join([cell.ljust(width) for cell, width in zip(row, widths)] + [row[-1]]).rstrip()
+        for row in rows
+    )
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from chinwag.store import Store
+
+    store = Store()
+    if args.search:
+        hits = store.search(args.search)
+        found = [(hit.summary, hit.snippet) for hit in hits]
+    else:
+        found = [(summary, None) for summary in store.list()]
+    if args.json:
+        items = []
+        for summary, snippet in found:
+            item = summary.to_json()
+            if snippet is not None:
+                item["snippet"] = snippet
+            items.append(item)
+        print(json.dumps(items, indent=2, ensure_ascii=False))
+        return 0
+    if not found:
+        print("No matching conversations." if args.search else "No conversations yet.", file=sys.stderr)
+        return 0
+    rows = [["ID", "UPDATED", "MODEL", "MESSAGES", "TOKENS", "TITLE"]]
+    for summary, snippet in found:
+        title = f"(unreadable: {summary.error})" if summary.error else summary.title
+        if summary.read_only and not summary.error:
+            title += " (read-only)"
+        rows.append([
+            summary.id, _local_time(summary.updated_at), summary.model or "",
+            str(summary.messages), str(summary.tokens), _clean(title),
+        ])
+        if snippet:
+            rows.append(["", "", "", "", "", f"  … {_clean(snippet)}"])
+    print(_table(rows))
+    return 0
+
+
+def _export_format(args: argparse.Namespace) -> str:
+    if args.format:
+        return args.format
+    if args.output is not None:
+        return FORMAT_SUFFIXES.get(args.output.suffix.lower(), "md")
+    return "md"
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from chinwag import export
+    from chinwag.store import NotFoundError, Store, UnreadableError
+
+    store = Store()
+    try:
+        conv = store.load(store.resolve(args.ref))
+    except (NotFoundError, UnreadableError) as exc:
+        raise CliError(str(exc)) from None
+    fmt = _export_format(args)
+    if args.output is None or str(args.output) == "-":
+        text = export.render(conv, fmt)
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return 0
+    if args.output.is_dir():
+        path = export.write(conv, fmt, directory=args.output)
+    else:
+        path = export.write(conv, fmt, args.output)
+    print(path, file=sys.stderr)
+    return 0
+
+
+def cmd_personas(args: argparse.Namespace) -> int:
+    from chinwag.personas import load_personas
+
+    specs, warnings = load_personas()
+    _warn(warnings)
+    rows = [["NAME", "DESCRIPTION", "SOURCE"]]
+    rows += [[spec.name, _clean(spec.description), spec.source] for spec in specs.values()]
+    print(_table(rows))
+    return 0
+
+
+def launch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Start the TUI (imported lazily: the other commands never load Textual)."""
+    from chinwag import logs
+    from chinwag.personas import load_personas
+
+    if args.persona:
+        specs, _ = load_personas()
+        if args.persona not in specs:
+            parser.error(f"unknown persona {args.persona!r}; choose one of: {', '.join(specs)}")
+    settings, _ = config.load_settings()  # the TUI shows these warnings itself
+    logs.register_secret(settings.api_key)  # run() sets up logging (--debug)
+    from chinwag.tui.app import run
+
+    return run(args)
+
+
+COMMANDS = {"list": cmd_list, "export": cmd_export, "personas": cmd_personas}
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if "--version" in argv:
-        print(f"chinwag {__version__}")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        return launch(args, parser)
+    _warn(config.load_settings()[1])
+    try:
+        return COMMANDS[args.command](args)
+    except CliError as exc:
+        print(f"chinwag: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # e.g. `chinwag list | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    print("chinwag: not built yet", file=sys.stderr)
-    return 1
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"chinwag: cannot use{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1

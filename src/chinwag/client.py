@@ -1,0 +1,233 @@
+"""The streaming Chat Completions client: AsyncOpenAI chunks in, plain events out.
+
+``ChatClient.stream`` never raises for API failures: it yields one ``Failed`` with words a
+person understands and stops. The API key never appears in a message.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Mapping, Union
+
+import openai
+
+from chinwag.conversation import Message
+
+AUTH = "auth"
+NOT_FOUND = "not_found"
+CONTEXT_LENGTH = "context_length"
+BAD_REQUEST = "bad_request"
+RATE_LIMITED = "rate_limited"
+SERVER = "server"
+CONNECTION = "connection"
+TIMEOUT = "timeout"
+CUT_OFF = "cut_off"
+MALFORMED = "malformed"
+UNKNOWN = "unknown"
+
+NO_KEY = "not-needed"  # local servers want no key; the SDK insists on one
+
+_CONTEXT_WORDS = re.compile(
+    r"context[_ ]length|context window|maximum context|too many tokens|max_new_tokens", re.IGNORECASE
+)
+
+
+@dataclass
+class Delta:
+    text: str
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+@dataclass
+class Finished:
+    finish_reason: str
+
+
+@dataclass
+class Failed:
+    kind: str
+    message: str
+    retry_after: float | None = None
+    status: int | None = None
+
+
+Event = Union[Delta, Usage, Finished, Failed]
+
+
+class ClientError(Exception):
+    """Raised by ``list_models``; ``failure`` says what went wrong."""
+
+    def __init__(self, failure: Failed) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+def to_api_messages(system_prompt: str, messages: list[Message]) -> list[dict]:
+    """The request's messages: the system prompt (if any), then chat messages; events skipped."""
+    out = [{"role": "system", "content": system_prompt}] if system_prompt else []
+    out.extend({"role": m.role, "content": m.content} for m in messages if m.is_chat)
+    return out
+
+
+class ChatClient:
+    """An OpenAI-compatible chat endpoint."""
+
+    def __init__(self, base_url: str | None, api_key: str | None, timeout: float = 60, max_retries: int = 2):
+        self._key = api_key or ""
+        self._timeout = timeout
+        self._openai = openai.AsyncOpenAI(
+            base_url=base_url, api_key=api_key or NO_KEY, timeout=timeout, max_retries=max_retries
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The endpoint, without any user:password part."""
+        return str(self._openai.base_url.copy_with(username=None, password=None)).rstrip("/")
+
+    async def stream(
+        self, model: str, messages: list[dict], temperature: float | None = None, max_tokens: int | None = None
+    ) -> AsyncIterator[Event]:
+        """Stream one reply as Delta/Usage events, ending with Finished or Failed."""
+        options: dict[str, Any] = {}
+        if temperature is not None:
+            options["temperature"] = temperature
+        if max_tokens is not None:
+            options["max_tokens"] = max_tokens
+        finish_reason: str | None = None
+        started = False
+        try:
+            response = await self._openai.chat.completions.create(
+                model=model, messages=messages, stream=True, stream_options={"include_usage": True}, **options
+            )
+            async with response:
+                async for chunk in response:
+                    started = True
+                    for choice in chunk.choices or []:
+                        if choice.index != 0:
+                            continue
+                        if choice.delta is not None and choice.delta.content:
+                            yield Delta(choice.delta.content)
+                        if choice.finish_reason:
+                            finish_reason = choice.finish_reason
+                    if chunk.usage is not None:
+                        yield Usage(
+                            chunk.usage.prompt_tokens or 0,
+                            chunk.usage.completion_tokens or 0,
+                            chunk.usage.total_tokens or 0,
+                        )
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a Failed event
+            failure = self._failure(exc, model, started)
+            if failure is None:
+                raise
+            yield failure
+            return
+        if finish_reason is None:
+            yield Failed(CUT_OFF, "The reply was cut off: the stream ended before the model finished. "
+                                  "The partial text is kept.")
+        else:
+            yield Finished(finish_reason)
+
+    async def list_models(self) -> list[str]:
+        """Model ids the server offers, sorted. Raises ClientError."""
+        try:
+            return sorted([model.id async for model in self._openai.models.list()])
+        except Exception as exc:  # noqa: BLE001
+            failure = self._failure(exc, "", started=False)
+            if failure is None:
+                raise
+            raise ClientError(failure) from None
+
+    async def aclose(self) -> None:
+        await self._openai.close()
+
+    # -- failures --------------------------------------------------------------
+
+    def _failure(self, exc: Exception, model: str, started: bool) -> Failed | None:
+        """The Failed event for ``exc``; None for exceptions that are not API failures."""
+        if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):
+            return Failed(MALFORMED, "The server sent a part of the reply that could not be read "
+                                     "(not valid JSON). The partial text is kept.")
+        if isinstance(exc, openai.APIStatusError):
+            return self._status_failure(exc, model)
+        if isinstance(exc, openai.APITimeoutError):
+            return Failed(TIMEOUT, f"The server at {self.base_url} did not answer within {self._timeout:g} s. "
+                                   "Try again, or raise the timeout in the settings.")
+        if isinstance(exc, openai.APIConnectionError):
+            if started:
+                return Failed(CUT_OFF, "The reply was cut off: the connection dropped before the model "
+                                       "finished. The partial text is kept.")
+            return Failed(CONNECTION, f"Could not reach the server at {self.base_url}. "
+                                      "Is it running, and is the base URL right?")
+        if isinstance(exc, openai.APIError):  # an {"error": ...} frame in the stream
+            detail = self._detail(exc)
+            kind = CONTEXT_LENGTH if self._is_context_length(exc) else SERVER
+            return Failed(kind, f"The server reported an error part-way through the reply: {detail} "
+                                "The partial text is kept.")
+        if isinstance(exc, openai.OpenAIError):
+            return Failed(UNKNOWN, f"The request failed: {self._redact(str(exc))}")
+        return None
+
+    def _status_failure(self, exc: openai.APIStatusError, model: str) -> Failed:
+        status = exc.status_code
+        detail = self._detail(exc)
+        if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+            return Failed(AUTH, f"The server rejected the API key (HTTP {status}). Check the key in "
+                                "OPENAI_API_KEY (or your provider's key variable, or api_key in the config "
+                                "file) and that it may use this model.", status=status)
+        if isinstance(exc, openai.NotFoundError):
+            return Failed(NOT_FOUND, f"Unknown model '{model}' (HTTP 404 from {self.base_url}): pick another "
+                                     f"model, or check the base URL. Server said: {detail}", status=status)
+        if isinstance(exc, openai.RateLimitError):
+            wait = retry_after(exc.response.headers)
+            when = f"try again in {wait:g} s" if wait is not None else "wait a moment and try again"
+            return Failed(RATE_LIMITED, f"Rate limited by the server: {when}. Server said: {detail}",
+                          retry_after=wait, status=status)
+        if status in (400, 413) and self._is_context_length(exc):
+            return Failed(CONTEXT_LENGTH, "The conversation is too long for the model's context window. "
+                                          "Lower the token budget, start a new conversation, or pick a model "
+                                          f"with a larger window. Server said: {detail}", status=status)
+        if status >= 500:
+            return Failed(SERVER, f"The server had a problem (HTTP {status}); try again in a moment. "
+                                  f"Server said: {detail}", status=status)
+        if 400 <= status < 500:
+            return Failed(BAD_REQUEST, f"The server refused the request (HTTP {status}): {detail}",
+                          status=status)
+        return Failed(UNKNOWN, f"Unexpected answer from the server (HTTP {status}): {detail}", status=status)
+
+    @staticmethod
+    def _is_context_length(exc: openai.APIError) -> bool:
+        return exc.code == "context_length_exceeded" or bool(_CONTEXT_WORDS.search(exc.message or ""))
+
+    def _detail(self, exc: openai.APIError) -> str:
+        body = exc.body if isinstance(exc.body, dict) else {}
+        text = body.get("message") if isinstance(body.get("message"), str) else exc.message
+        return self._redact(text or "no details")
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._key, "***") if len(self._key) >= 4 else text
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date)."""
+    for name, divisor in (("retry-after-ms", 1000), ("retry-after", 1)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(value) / divisor)
+        except ValueError:
+            pass
+    parsed = email.utils.parsedate_tz(headers.get("retry-after") or "")
+    if parsed is None:
+        return None
+    return max(0.0, email.utils.mktime_tz(parsed) - time.time())

@@ -1,0 +1,215 @@
+"""Settings from ``<config dir>/config.toml``: load, validate, save (atomically).
+
+Keys we do not know are kept in ``Settings.extra`` and written back unchanged. A file that
+does not parse is reported (file and line), defaults are used, and it is never overwritten.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from chinwag import paths
+from chinwag.providers import PROVIDERS
+
+
+@dataclass
+class Settings:
+    provider: str | None = None
+    model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # secret: from config only
+    temperature: float = 0.7
+    max_tokens: int = 1024
+    token_budget: int = 8000
+    theme: str = "chinwag-dark"
+    persona: str = "assistant"
+    timeout: float = 60.0
+    retries: int = 2
+    prices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+KEYS = tuple(f.name for f in fields(Settings) if f.name not in ("prices", "extra"))
+_OPTIONAL = ("provider", "model", "base_url", "api_key")
+
+
+def _number(field_name: str, value: Any, kind: type, low: float, high: float | None,
+            low_open: bool = False) -> Any:
+    """Parse an int or float (a str from an input box too) and check its range."""
+    what = "a whole number" if kind is int else "a number"
+    if isinstance(value, bool):
+        raise ValueError(f"{field_name} must be {what}")
+    if isinstance(value, str):
+        try:
+            value = kind(value.strip())
+        except ValueError:
+            raise ValueError(f"{field_name} must be {what}, not {value!r}") from None
+    elif kind is int and not isinstance(value, int):
+        raise ValueError(f"{field_name} must be {what}, not {value!r}")
+    elif kind is float and isinstance(value, (int, float)):
+        value = float(value)
+    elif not isinstance(value, kind):
+        raise ValueError(f"{field_name} must be {what}, not {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{field_name} must be a finite number")
+    too_low = value <= low if low_open else value < low
+    if too_low or (high is not None and value > high):
+        if high is None:
+            raise ValueError(f"{field_name} must be greater than {low:g}")
+        raise ValueError(f"{field_name} must be between {low:g} and {high:g}")
+    return value
+
+
+def validate(field_name: str, value: Any) -> Any:
+    """Return ``value`` typed for ``field_name`` or raise ValueError with a human message.
+
+    Accepts strings as typed into an input box ("0.7"). For provider, model, base_url and
+    api_key an empty string means "not set" and gives None.
+    """
+    if field_name == "temperature":
+        return _number(field_name, value, float, 0, 2)
+    if field_name == "max_tokens":
+        return _number(field_name, value, int, 1, 1_000_000)
+    if field_name == "token_budget":
+        return _number(field_name, value, int, 256, 10_000_000)
+    if field_name == "timeout":
+        return _number(field_name, value, float, 0, None, low_open=True)
+    if field_name == "retries":
+        return _number(field_name, value, int, 0, 10)
+    if field_name not in KEYS:
+        raise ValueError(f"unknown setting {field_name!r}")
+    if not isinstance(value, str):
+        raise ValueError(f"{field_name} must be text, not {value!r}")
+    value = value.strip()
+    if field_name in _OPTIONAL and not value:
+        return None
+    if field_name == "provider" and value not in PROVIDERS:
+        raise ValueError(f"provider must be one of {', '.join(PROVIDERS)}, not {value!r}")
+    if field_name == "base_url" and not value.startswith(("http://", "https://")):
+        raise ValueError(f"base_url must start with http:// or https://, not {value!r}")
+    if field_name in ("theme", "persona") and not value:
+        raise ValueError(f"{field_name} must not be empty")
+    return value
+
+
+def _price(model: str, entry: Any) -> dict[str, Any]:
+    if not isinstance(entry, dict):
+        raise ValueError("must be a table with input, output and context_window")
+    out = dict(entry)
+    for key in ("input", "output"):
+        if key in out:
+            out[key] = _number(key, out[key], float, 0, None)
+    if "context_window" in out:
+        out["context_window"] = _number("context_window", out["context_window"], int, 1, None)
+    return out
+
+
+def read_toml(path: Path) -> dict[str, Any] | None:
+    """The parsed file, None when it does not exist; raises ValueError naming file and line."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def read_for_update(path: Path) -> dict[str, Any]:
+    """The file's data before a rewrite ({} when missing); ValueError when it does not parse."""
+    try:
+        return read_toml(path) or {}
+    except ValueError as exc:
+        raise ValueError(f"{exc}; fix or remove it first, it was not overwritten") from None
+
+
+def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
+    """Settings from ``path`` (default: the config file) and a list of warnings."""
+    path = path or paths.config_file()
+    try:
+        data = read_toml(path)
+    except ValueError as exc:
+        return Settings(), [f"{exc} — using default settings; the file is left unchanged"]
+    settings, warnings = Settings(), []
+    for key, value in (data or {}).items():
+        if key == "prices":
+            settings.prices = _load_prices(path, value, warnings)
+        elif key in KEYS:
+            try:
+                setattr(settings, key, validate(key, value))
+            except ValueError as exc:
+                warnings.append(f"{path}: {exc} — using the default for {key}")
+        else:
+            settings.extra[key] = value
+    return settings, warnings
+
+
+def _load_prices(path: Path, value: Any, warnings: list[str]) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, dict):
+        warnings.append(f'{path}: prices must be tables like [prices."model"] — ignored')
+        return {}
+    prices = {}
+    for model, entry in value.items():
+        try:
+            prices[model] = _price(model, entry)
+        except ValueError as exc:
+            warnings.append(f'{path}: prices."{model}": {exc} — ignored')
+    return prices
+
+
+def settings_to_dict(settings: Settings) -> dict[str, Any]:
+    out = dict(settings.extra)
+    for key in KEYS:
+        value = getattr(settings, key)
+        if value is not None:
+            out[key] = value
+    if settings.prices:
+        out["prices"] = settings.prices
+    return out
+
+
+def write_toml(path: Path, data: dict[str, Any], private: bool = False) -> None:
+    """Write ``data`` atomically (temp file + os.replace); never over a file that does not parse.
+
+    ``private`` makes the file 0600; otherwise an existing file keeps its mode.
+    """
+    path = Path(os.path.realpath(path))  # write through a symlink, keep the link
+    read_for_update(path)
+    if private:
+        mode = 0o600
+    else:
+        try:
+            mode = path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            mode = 0o644
+    text = tomli_w.dumps(data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), mode)
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> None:
+    """Write the settings (unknown keys kept); 0600 when they hold an api_key."""
+    write_toml(path or paths.config_file(), settings_to_dict(settings), private=bool(settings.api_key))

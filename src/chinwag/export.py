@@ -1,0 +1,172 @@
+"""Transcripts of a conversation as Markdown, JSON, HTML or plain text.
+
+Text exports are sanitized (no escape sequences reach a terminal that ``cat``s them);
+HTML escapes every piece of content before rendering its Markdown, runs no scripts and
+keeps no ``javascript:`` links. Exports hold only the document, which never holds keys.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from datetime import datetime
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+
+from chinwag.conversation import ASSISTANT, CUT_OFF, EVENT, FAILED, INTERRUPTED, USER, Conversation, Message
+from chinwag.sanitize import clean
+
+FORMATS = ("md", "json", "html", "txt")
+FILENAME_LENGTH = 60
+
+ROLE_NAMES = {USER: "You", ASSISTANT: "Assistant"}
+PARTIAL_NOTES = {
+    INTERRUPTED: "reply interrupted",
+    CUT_OFF: "reply cut off: the connection ended early",
+    FAILED: "reply failed part-way",
+}
+
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
+def render(conv: Conversation, fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise ValueError(f"Unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+    return {"md": _markdown, "json": _json, "html": _html, "txt": _text}[fmt](conv)
+
+
+def safe_filename(title: str, fmt: str) -> str:
+    """An ASCII file name from the title: no separators, no leading dot, bounded length."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_title).strip("-").lower()[:FILENAME_LENGTH].rstrip("-")
+    if not slug or slug in _WINDOWS_RESERVED:
+        slug = "conversation"
+    return f"{slug}.{fmt}"
+
+
+def write(conv: Conversation, fmt: str, path: Path | None = None, directory: Path | None = None) -> Path:
+    """Write the export; without ``path``, pick a new name in ``directory`` (default: cwd)."""
+    data = render(conv, fmt).encode("utf-8")
+    if path is not None:
+        path = Path(path)
+        path.write_bytes(data)
+        return path
+    folder = Path(directory) if directory is not None else Path.cwd()
+    stem, _, ext = safe_filename(conv.title, fmt).rpartition(".")
+    for n in range(10_000):
+        candidate = folder / (f"{stem}.{ext}" if n == 0 else f"{stem}-{n}.{ext}")
+        try:
+            with open(candidate, "xb") as f:  # never replaces an existing file
+                f.write(data)
+            return candidate
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"Too many exports named {stem} in {folder}.")
+
+
+# -- formats ---------------------------------------------------------------------
+
+
+def _when(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M UTC")
+    except (ValueError, AttributeError):
+        return str(iso)
+
+
+def _title(conv: Conversation) -> str:
+    return " ".join(conv.title.split()) or "Untitled conversation"
+
+
+def _meta(conv: Conversation) -> str:
+    parts = [f"Model: {conv.model or 'unknown'}", f"Persona: {conv.persona.name}", f"Started: {_when(conv.created_at)}"]
+    return " · ".join(parts)
+
+
+def _role(message: Message) -> str:
+    return ROLE_NAMES.get(message.role, message.role.capitalize())
+
+
+def _markdown(conv: Conversation) -> str:
+    out = [f"# {_title(conv)}", "", f"_{_meta(conv)}_", ""]
+    for message in conv.messages:
+        if message.role == EVENT:
+            out += ["---", "", f"_{' '.join(message.content.split())}_", "", "---", ""]
+            continue
+        out += [f"## {_role(message)}", "", message.content.rstrip(), ""]
+        if message.is_partial:
+            out += [f"_({PARTIAL_NOTES[message.finish_reason]})_", ""]
+    return clean("\n".join(out))
+
+
+def _text(conv: Conversation) -> str:
+    title = _title(conv)
+    out = [title, "=" * min(len(title), 72), _meta(conv), ""]
+    for message in conv.messages:
+        if message.role == EVENT:
+            out += [f"--- {' '.join(message.content.split())} ---", ""]
+            continue
+        out += [f"[{_role(message)}] {_when(message.created_at)}", message.content.rstrip()]
+        if message.is_partial:
+            out.append(f"({PARTIAL_NOTES[message.finish_reason]})")
+        out.append("")
+    return clean("\n".join(out))
+
+
+_C1 = re.compile(r"[\x7f-\x9f]")
+
+
+def _json(conv: Conversation) -> str:
+    text = json.dumps(conv.to_dict(), indent=2, ensure_ascii=False)
+    # json.dumps escapes C0 controls; do the same for DEL and C1 (0x9b is a terminal's CSI).
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+
+
+_MD = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+
+_CSS = """
+body { margin: 0; background: #f6f6f4; color: #1d1d1f; font: 16px/1.55 system-ui, sans-serif; }
+main { max-width: 48rem; margin: 0 auto; padding: 2rem 1rem; }
+h1 { font-size: 1.6rem; margin: 0 0 .25rem; }
+.meta, .event { color: #6b6b6b; font-size: .9rem; }
+.message { background: #fff; border-radius: 8px; padding: .25rem 1rem; margin: 1rem 0;
+  border-left: 4px solid #8a8a8a; overflow-wrap: anywhere; }
+.message.user { border-left-color: #2f6fde; }
+.message.assistant { border-left-color: #2a9d5b; }
+.message h2 { font-size: .95rem; margin: .5rem 0 0; color: #444; }
+.partial { color: #b35c00; font-style: italic; }
+pre { background: #f0f0f0; padding: .6rem; overflow-x: auto; border-radius: 4px; }
+code { font-family: ui-monospace, monospace; font-size: .9em; }
+table { border-collapse: collapse; } th, td { border: 1px solid #ccc; padding: .2rem .5rem; }
+hr.event { border: none; border-top: 1px dashed #bbb; margin: 1.5rem 0 .25rem; }
+p.event { text-align: center; margin: 0 0 1.5rem; }
+"""
+
+
+def _html(conv: Conversation) -> str:
+    e = html.escape
+    title = e(clean(_title(conv)))
+    body = [f"<header><h1>{title}</h1><p class=\"meta\">{e(clean(_meta(conv)))}</p></header>"]
+    for message in conv.messages:
+        if message.role == EVENT:
+            note = e(clean(" ".join(message.content.split())))
+            body.append(f'<hr class="event"><p class="event"><em>{note}</em></p>')
+            continue
+        role = e(message.role)
+        part = [f'<section class="message {role}"><h2>{e(_role(message))}</h2>', _MD.render(clean(message.content))]
+        if message.is_partial:
+            part.append(f'<p class="partial">({e(PARTIAL_NOTES[message.finish_reason])})</p>')
+        part.append("</section>")
+        body.append("\n".join(part))
+    return (
+        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n"
+        '<meta http-equiv="Content-Security-Policy" '
+        "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src https: data:\">\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
+        + "\n".join(body)
+        + "\n</main>\n</body>\n</html>\n"
+    )

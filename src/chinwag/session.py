@@ -1,0 +1,253 @@
+"""One chat in progress: the conversation, its token counts, its store and its client.
+
+The TUI drives a ChatSession and shows what it holds; the session knows nothing of Textual.
+Data flow of a turn (DESIGN.md): submit() saves the user's message before any request;
+reply() streams into an assistant message and saves it however the stream ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from chinwag import client as api
+from chinwag import pricing
+from chinwag.conversation import (
+    ASSISTANT,
+    CUT_OFF,
+    FAILED,
+    INTERRUPTED,
+    USER,
+    Conversation,
+    Message,
+)
+from chinwag.personas import PersonaSpec
+from chinwag.store import Store
+from chinwag.tokens import TokenCounter, Window, select_window
+
+SUPERSEDED = "superseded"  # extra flag on a reply replaced by regenerate: kept, never sent
+
+
+@dataclass
+class Totals:
+    """Tokens and cost the API reported, added up."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float | None = 0.0
+    estimated: bool = False
+
+    def add(self, prompt: int, completion: int, cost: float | None, estimated: bool) -> None:
+        self.prompt_tokens += prompt
+        self.completion_tokens += completion
+        self.cost = None if cost is None or self.cost is None else self.cost + cost
+        self.estimated = self.estimated or estimated
+
+
+@dataclass
+class Meter:
+    """Everything the token-meter sidebar shows."""
+
+    request_tokens: int
+    budget: int
+    sent: int
+    total: int
+    draft_tokens: int
+    context_window: int | None
+    exact: bool
+    fits: bool
+    last_prompt: int | None
+    last_completion: int | None
+    last_estimated: bool
+    conversation: Totals
+    session: Totals
+    price_known: bool = True
+    cost_of_next: float | None = None
+
+
+@dataclass
+class ChatSession:
+    conversation: Conversation
+    store: Store
+    client: api.ChatClient
+    prices: dict = field(default_factory=dict)
+    session_totals: Totals = field(default_factory=Totals)
+    default_budget: int = 8000
+
+    def __post_init__(self) -> None:
+        self.counter = TokenCounter(self.conversation.model)
+        self.totals = self._totals_from_document()
+
+    # -- settings of this conversation ---------------------------------------------
+
+    @property
+    def budget(self) -> int:
+        return int(self.conversation.settings.get("token_budget") or self.default_budget)
+
+    @property
+    def model(self) -> str:
+        return self.conversation.model
+
+    def set_model(self, model: str) -> None:
+        if model and model != self.conversation.model:
+            self.conversation.model = model
+            self.counter = TokenCounter(model)
+
+    def apply_persona(self, spec: PersonaSpec) -> Message | None:
+        """Switch persona for the next reply; its model settings apply too. Returns the event."""
+        event = self.conversation.switch_persona(spec.to_persona())
+        for name in ("temperature", "max_tokens", "token_budget"):
+            value = getattr(spec, name)
+            if value is not None:
+                self.conversation.settings[name] = value
+        if spec.model:
+            self.set_model(spec.model)
+        return event
+
+    # -- counting ----------------------------------------------------------------
+
+    def candidates(self) -> list[Message]:
+        """Chat messages that may be sent: superseded replies stay saved but are never sent."""
+        return [m for m in self.conversation.messages if m.is_chat and not m.extra.get(SUPERSEDED)]
+
+    def window(self, draft: str = "", leave_out: Message | None = None) -> Window:
+        messages = [m for m in self.candidates() if m is not leave_out]
+        if draft:
+            messages = [*messages, Message(USER, draft)]
+        return select_window(self.counter, self.conversation.persona.system_prompt, messages, self.budget)
+
+    def meter(self, draft: str = "") -> Meter:
+        window = self.window(draft)
+        info = pricing.lookup(self.model, self.prices)
+        last = self._last_reply()
+        usage = (last.usage or {}) if last else {}
+        draft_tokens = self.counter.count_text(draft) if draft else 0
+        return Meter(
+            request_tokens=window.tokens,
+            budget=self.budget,
+            sent=len(window.sent),
+            total=len(self.candidates()) + (1 if draft else 0),
+            draft_tokens=draft_tokens,
+            context_window=info.context_window,
+            exact=self.counter.exact,
+            fits=window.fits,
+            last_prompt=usage.get("prompt_tokens") if last else None,
+            last_completion=usage.get("completion_tokens") if last else None,
+            last_estimated=bool(usage.get("estimated")),
+            conversation=self.totals,
+            session=self.session_totals,
+            price_known=info.input_per_m is not None,
+            cost_of_next=pricing.cost(self.model, window.tokens, 0, self.prices),
+        )
+
+    def _last_reply(self) -> Message | None:
+        for message in reversed(self.conversation.messages):
+            if message.role == ASSISTANT and message.usage:
+                return message
+        return None
+
+    def _totals_from_document(self) -> Totals:
+        totals = Totals()
+        for message in self.conversation.messages:
+            if message.role == ASSISTANT and message.usage:
+                self._add_usage(totals, message)
+        return totals
+
+    def _add_usage(self, totals: Totals, message: Message) -> None:
+        usage = message.usage or {}
+        prompt, completion = int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
+        cost = pricing.cost(message.model or self.model, prompt, completion, self.prices)
+        totals.add(prompt, completion, cost, bool(usage.get("estimated")))
+
+    # -- a turn ------------------------------------------------------------------
+
+    def save(self) -> None:
+        if not self.conversation.read_only:
+            self.store.save(self.conversation)
+
+    def submit(self, text: str) -> Message:
+        """Add the user's message and save it before anything goes out."""
+        message = self.conversation.add_user(text)
+        self.counter.count_message(message)
+        self.save()
+        return message
+
+    def can_regenerate(self) -> bool:
+        return any(m.role == USER for m in self.candidates())
+
+    def prepare_regenerate(self) -> Message | None:
+        """Set the last reply aside (kept, marked superseded) so a new one can be asked for."""
+        candidates = self.candidates()
+        if candidates and candidates[-1].role == ASSISTANT:
+            old = candidates[-1]
+            old.extra[SUPERSEDED] = True
+            self.conversation.touch()
+            return old
+        return None
+
+    def needs_reply(self) -> bool:
+        candidates = self.candidates()
+        return bool(candidates) and candidates[-1].role == USER
+
+    async def reply(self, message: Message) -> AsyncIterator[api.Event]:
+        """Stream a reply into ``message`` (an assistant message already added), yielding events.
+
+        However the stream ends (finished, failed, cancelled) the message is saved; a reply that
+        produced no text and failed is removed again, so the user's message is what remains.
+        """
+        window = self.window(leave_out=message)
+        request = api.to_api_messages(self.conversation.persona.system_prompt, window.sent)
+        settings = self.conversation.settings
+        finished = False
+        try:
+            async for event in self.client.stream(
+                self.model, request, temperature=settings.get("temperature"), max_tokens=settings.get("max_tokens")
+            ):
+                if isinstance(event, api.Delta):
+                    message.content += event.text
+                elif isinstance(event, api.Usage):
+                    message.usage = {"prompt_tokens": event.prompt_tokens, "completion_tokens": event.completion_tokens}
+                elif isinstance(event, api.Finished):
+                    message.finish_reason = event.finish_reason
+                    finished = True
+                elif isinstance(event, api.Failed):
+                    message.finish_reason = CUT_OFF if event.kind == api.CUT_OFF else FAILED
+                yield event
+        finally:
+            if not finished and message.finish_reason is None:
+                message.finish_reason = INTERRUPTED
+            self._settle(message, window)
+
+    def _settle(self, message: Message, window: Window) -> None:
+        if not message.content and message.finish_reason != "stop":
+            self.conversation.messages.remove(message)
+            self.conversation.touch()
+            self.save()
+            return
+        if message.usage is None:
+            completion = self.counter.count_text(message.content)
+            message.usage = {"prompt_tokens": window.tokens, "completion_tokens": completion, "estimated": True}
+        self.counter.count_message(message)
+        self._add_usage(self.totals, message)
+        self._add_usage(self.session_totals, message)
+        self.conversation.touch()
+        self.save()
+
+
+def start_conversation(settings, resolved, persona: PersonaSpec) -> Conversation:
+    """A new, empty conversation with the provider, model and persona in force."""
+    conversation = Conversation(
+        provider=resolved.name,
+        model=persona.model or resolved.model or "gpt-4o-mini",
+        persona=persona.to_persona(),
+        settings={
+            "temperature": settings.temperature,
+            "max_tokens": settings.max_tokens,
+            "token_budget": settings.token_budget,
+        },
+    )
+    for name in ("temperature", "max_tokens", "token_budget"):
+        value = getattr(persona, name)
+        if value is not None:
+            conversation.settings[name] = value
+    return conversation

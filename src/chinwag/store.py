@@ -1,0 +1,404 @@
+"""Conversation documents on disk: one ``<id>.json`` each, saved atomically.
+
+A file that does not parse is never written to: it is listed with its error and
+``load`` raises UnreadableError. Two chinwag processes saving the same conversation
+merge their messages instead of overwriting each other.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import secrets
+import stat as stat_mode
+import time
+from collections import Counter
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from chinwag import paths
+from chinwag.conversation import Conversation, FormatError, Message
+from chinwag.index import INDEX_NAME, Stamp, Summary, dump_index, read_index, summarize, unreadable
+from chinwag.sanitize import clean
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; saves are still atomic
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["Store", "Summary", "Hit", "StoreError", "NotFoundError", "UnreadableError", "ReadOnlyError"]
+
+TMP_MARK = ".json.tmp-"  # temp files are named .<id>.json.tmp-<random>
+STALE_TMP_SECONDS = 60
+SNIPPET_WIDTH = 80
+
+
+class StoreError(Exception):
+    """Base of the store's errors; the message is meant for a person."""
+
+
+class NotFoundError(StoreError, LookupError):
+    """No conversation with that id (or the reference matches none, or several)."""
+
+
+class UnreadableError(StoreError):
+    """The file exists but is not a conversation we can read; it is left untouched."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ReadOnlyError(StoreError):
+    """The conversation was written by a newer chinwag and is never saved by this one."""
+
+
+@dataclass
+class Hit:
+    summary: Summary
+    snippet: str  # one line around the first match, with … where it was cut
+
+
+class Store:
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root is not None else paths.conversations_dir()
+        self.last_merge_count = 0  # messages taken from the disk by the last save
+        self._seen: dict[str, Stamp] = {}  # per id: the file as we last loaded or saved it
+
+    # -- documents -----------------------------------------------------------
+
+    def load(self, conv_id: str) -> Conversation:
+        conv, stamp = self._read(self._path(conv_id), conv_id)
+        if not conv.read_only:  # a save over a newer file must always look at it first
+            self._seen[conv_id] = stamp
+        return conv
+
+    def save(self, conv: Conversation) -> int:
+        """Write the document atomically; return how many messages were merged in from disk."""
+        if conv.read_only:
+            raise ReadOnlyError(conv.read_only_reason or "This conversation is read-only.")
+        path = self._path(conv.id)
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._lock(conv.id):
+            merged = self._merge_from_disk(conv, path)
+            atomic_write(path, encode(conv))
+            self._seen[conv.id] = _stamp(os.stat(path))
+        self.last_merge_count = merged
+        return merged
+
+    def delete(self, conv_id: str) -> None:
+        path = self._path(conv_id)
+        with self._lock(conv_id):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                raise NotFoundError(f"There is no conversation {conv_id}.") from None
+        fsync_dir(self.root)
+        self._seen.pop(conv_id, None)
+
+    def rename(self, conv_id: str, title: str) -> Conversation:
+        conv = self.load(conv_id)
+        conv.rename(title)
+        self.save(conv)
+        return conv
+
+    # -- listing -------------------------------------------------------------
+
+    def list(self) -> list[Summary]:
+        """Every conversation, newest first, from the index (re-reading changed files only)."""
+        return self._refresh(read_index(self.root / INDEX_NAME))
+
+    def rebuild_index(self) -> list[Summary]:
+        return self._refresh({})
+
+    def resolve(self, ref: str) -> str:
+        """"latest", a full id or a unique prefix of one -> the id."""
+        ref = ref.strip()
+        if ref != "latest" and _valid_id(ref) and (self.root / f"{ref}.json").is_file():
+            return ref
+        summaries = self.list()
+        if ref == "latest":
+            for summary in summaries:
+                if summary.error is None:
+                    return summary.id
+            raise NotFoundError("There are no saved conversations yet.")
+        ids = [s.id for s in summaries]
+        matches = sorted(i for i in ids if ref and i.startswith(ref))
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise NotFoundError(f"{ref!r} matches {len(matches)} conversations: {', '.join(matches[:5])}")
+        close = _closest(ref, ids)
+        hint = f" Closest: {', '.join(close)}." if close else ""
+        raise NotFoundError(f"No conversation matches {ref!r}.{hint}")
+
+    def search(self, text: str) -> list[Hit]:
+        """Conversations whose title or messages contain ``text`` (any case), newest first."""
+        if not text.strip():
+            return []
+        needle = text.casefold()
+        # These characters are escaped in the raw JSON, so a raw substring test would miss them.
+        escaped = any(c in '"\\' or ord(c) < 0x20 for c in text)
+        hits = []
+        for summary in self.list():
+            if summary.error is not None:
+                continue
+            try:
+                raw = (self.root / f"{summary.id}.json").read_bytes().decode("utf-8-sig")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if not escaped and "\\u" not in raw and needle not in raw.casefold():
+                continue
+            try:
+                conv = parse(raw)
+            except UnreadableError:
+                continue
+            snippet = _find(conv, text, needle)
+            if snippet is not None:
+                hits.append(Hit(summary, snippet))
+        return hits
+
+    # -- internals -----------------------------------------------------------
+
+    def _path(self, conv_id: str) -> Path:
+        if not _valid_id(conv_id):
+            raise NotFoundError(f"{conv_id!r} is not a conversation id.")
+        return self.root / f"{conv_id}.json"
+
+    def _read(self, path: Path, conv_id: str) -> tuple[Conversation, Stamp]:
+        raw, stamp = _read_raw(path, conv_id)
+        return _decode(raw, conv_id), stamp
+
+    def _merge_from_disk(self, conv: Conversation, path: Path) -> int:
+        try:
+            stamp = _stamp(os.stat(path))
+        except FileNotFoundError:
+            return 0
+        if self._seen.get(conv.id) == stamp:
+            return 0
+        try:
+            disk, _ = self._read(path, conv.id)
+        except NotFoundError:
+            return 0
+        except UnreadableError as exc:
+            raise UnreadableError(f"{path.name} cannot be read ({exc.reason}); not overwriting it") from None
+        if disk.read_only:
+            raise ReadOnlyError(f"{path.name} was {disk.read_only_reason}; not overwriting it")
+        return merge(conv, disk)
+
+    @contextmanager
+    def _lock(self, conv_id: str) -> Iterator[None]:
+        """Hold an exclusive lock on ``.<id>.lock`` so two processes do not interleave."""
+        if fcntl is None or not self.root.is_dir():
+            yield
+            return
+        fd = os.open(self.root / f".{conv_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _refresh(self, entries: dict[str, tuple[Summary, Stamp]]) -> list[Summary]:
+        files = self._scan()
+        fresh: dict[str, tuple[Summary, Stamp]] = {}
+        for conv_id, stamp in files.items():
+            entry = entries.get(conv_id)
+            if entry is None or entry[1] != stamp:
+                entry = self._summarize(conv_id)
+                if entry is None:
+                    continue
+            fresh[conv_id] = entry
+        if fresh != entries:
+            with suppress(OSError):  # the index is a cache: a read-only folder still lists
+                atomic_write(self.root / INDEX_NAME, dump_index(fresh))
+        summaries = [summary for summary, _ in fresh.values()]
+        summaries.sort(key=lambda s: (str(s.updated_at), str(s.created_at), s.id), reverse=True)
+        return summaries
+
+    def _summarize(self, conv_id: str) -> tuple[Summary, Stamp] | None:
+        try:
+            raw, stamp = _read_raw(self.root / f"{conv_id}.json", conv_id)
+        except NotFoundError:
+            return None
+        try:
+            return summarize(_decode(raw, conv_id)), stamp
+        except UnreadableError as exc:
+            return unreadable(conv_id, exc.reason, stamp), stamp
+
+    def _scan(self) -> dict[str, Stamp]:
+        """Conversation files by id with their stamps; removes stale temp files."""
+        found: dict[str, Stamp] = {}
+        try:
+            entries = os.scandir(self.root)
+        except FileNotFoundError:
+            return found
+        with entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):
+                    if TMP_MARK in name:
+                        _drop_if_stale(entry)
+                    continue
+                if not name.endswith(".json") or name == INDEX_NAME or not _valid_id(name[:-5]):
+                    continue
+                try:
+                    st = entry.stat()
+                except OSError:
+                    continue
+                if stat_mode.S_ISREG(st.st_mode):
+                    found[name[:-5]] = _stamp(st)
+        return found
+
+
+# -- documents -----------------------------------------------------------------
+
+
+def _read_raw(path: Path, conv_id: str) -> tuple[bytes, Stamp]:
+    try:
+        with open(path, "rb") as f:
+            return f.read(), _stamp(os.fstat(f.fileno()))
+    except FileNotFoundError:
+        raise NotFoundError(f"There is no conversation {conv_id}.") from None
+
+
+def _decode(raw: bytes, conv_id: str) -> Conversation:
+    try:
+        conv = parse(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise UnreadableError(f"not UTF-8 text (byte {exc.start})") from None
+    conv.id = conv_id  # the file name is the id
+    return conv
+
+
+def parse(text: str) -> Conversation:
+    """A conversation from the text of its file, or UnreadableError saying why not."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UnreadableError(f"not valid JSON: line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise UnreadableError("not valid JSON: nested too deeply") from None
+    try:
+        return Conversation.from_dict(data)
+    except (FormatError, TypeError, ValueError) as exc:
+        raise UnreadableError(str(exc)) from None
+
+
+def encode(conv: Conversation) -> bytes:
+    data = conv.to_dict()
+    try:
+        return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: keep it, JSON-escaped
+        return (json.dumps(data, indent=2) + "\n").encode("ascii")
+
+
+def merge(ours: Conversation, disk: Conversation) -> int:
+    """Add to ``ours`` the messages only ``disk`` has (same created_at, role and content =
+    same message), ordered by created_at; return how many were added."""
+
+    def key(m: Message) -> tuple[str, str, str]:
+        return (str(m.created_at), m.role, m.content)
+
+    have = Counter(key(m) for m in ours.messages)
+    missing = []
+    for message in disk.messages:
+        if have[key(message)]:
+            have[key(message)] -= 1
+        else:
+            missing.append(message)
+    for name, value in disk.extra.items():
+        ours.extra.setdefault(name, value)
+    if missing:
+        ours.messages[:] = sorted(ours.messages + missing, key=lambda m: str(m.created_at))
+        ours.updated_at = max(ours.updated_at, disk.updated_at)
+        ours.title = ours.title or disk.title
+    return len(missing)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temp file in the same folder, fsync, os.replace, fsync the folder."""
+    tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    with suppress(OSError):  # not possible on every platform
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _stamp(st: os.stat_result) -> Stamp:
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+_BAD_ID = re.compile(r"[/\\\x00-\x1f]")
+
+
+def _valid_id(conv_id: str) -> bool:
+    return (
+        isinstance(conv_id, str)
+        and 0 < len(conv_id) <= 200
+        and not conv_id.startswith(".")
+        and conv_id != INDEX_NAME[:-5]
+        and not _BAD_ID.search(conv_id)
+    )
+
+
+def _closest(ref: str, ids: list[str], n: int = 3) -> list[str]:
+    """Ids like ``ref``, whole or as a prefix of the same length (difflib ratio >= 0.6)."""
+
+    def score(conv_id: str) -> float:
+        return max(difflib.SequenceMatcher(None, ref, c).ratio() for c in (conv_id, conv_id[: len(ref)]))
+
+    scored = sorted(((score(i), i) for i in ids), key=lambda pair: -pair[0])
+    return [conv_id for ratio, conv_id in scored[:n] if ratio >= 0.6]
+
+
+def _drop_if_stale(entry: os.DirEntry) -> None:
+    """Remove a temp file left by a crashed save once it is clearly not in use."""
+    with suppress(OSError):
+        if time.time() - entry.stat().st_mtime > STALE_TMP_SECONDS:
+            os.unlink(entry.path)
+
+
+# -- search ----------------------------------------------------------------------
+
+
+def _find(conv: Conversation, text: str, needle: str) -> str | None:
+    """A snippet from the first chat message that matches, else from the title."""
+    for message in conv.chat_messages:
+        if needle in message.content.casefold():
+            return snippet(message.content, text)
+    if needle in conv.title.casefold():
+        return snippet(conv.title, text)
+    return None
+
+
+def snippet(content: str, text: str, width: int = SNIPPET_WIDTH) -> str:
+    line = clean(" ".join(content.split()))
+    if len(line) <= width:
+        return line
+    found = re.search(re.escape(" ".join(text.split()) or text), line, re.IGNORECASE)
+    pos = found.start() if found else 0
+    start = max(0, min(pos - width // 4, len(line) - width))
+    end = start + width
+    return ("…" if start else "") + line[start:end].strip() + ("…" if end < len(line) else "")

@@ -1,0 +1,285 @@
+"""The chat screen: chat pane, composer, token-meter sidebar. Thin: the ChatSession decides."""
+
+from __future__ import annotations
+
+import math
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TextArea
+from textual.worker import Worker, WorkerState
+
+from chinwag import client as api
+from chinwag.conversation import ASSISTANT, Message
+from chinwag.sanitize import clean
+from chinwag.session import ChatSession
+from chinwag.tui.widgets.chat_log import ChatLog
+from chinwag.tui.widgets.composer import Composer
+from chinwag.tui.widgets.message import STATUS_WORDS, MessageView, Notice
+from chinwag.tui.widgets.token_meter import TokenMeter
+
+DRAFT_DEBOUNCE = 0.15
+
+
+class ChatScreen(Screen):
+    """Talk to a model. The session holds the conversation; this screen shows it."""
+
+    AUTO_FOCUS = "Composer"
+
+    BINDINGS = [
+        Binding("escape", "stop", "Stop reply"),
+        Binding("ctrl+n", "new", "New chat"),
+        Binding("ctrl+r", "regenerate", "Regenerate"),
+        Binding("ctrl+y", "copy", "Copy reply", priority=True),
+        Binding("ctrl+e", "export", "Export", priority=True),
+        Binding("ctrl+b", "sidebar", "Sidebar"),
+        Binding("f3", "personas", "Persona"),
+    ]
+
+    def __init__(self, session: ChatSession, setup_problem: str | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.setup_problem = setup_problem
+        self.reply_worker: Worker | None = None
+        self._draft_timer = None
+        self._countdown = None
+
+    # -- layout ------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="main"):
+            with Vertical(id="chat-column"):
+                yield ChatLog(id="chat-log")
+                yield Static("", id="status", markup=False)
+                yield Composer(id="composer")
+            yield TokenMeter(id="meter")
+        yield Footer()
+
+    @property
+    def log_view(self) -> ChatLog:
+        return self.query_one(ChatLog)
+
+    @property
+    def composer(self) -> Composer:
+        return self.query_one(Composer)
+
+    async def on_mount(self) -> None:
+        self.composer.border_title = "Message (Enter send · ctrl+j newline)"
+        await self.show_conversation()
+
+    async def show_conversation(self) -> None:
+        conversation = self.session.conversation
+        self.refresh_header()
+        await self.log_view.show(conversation.messages)
+        if conversation.read_only:
+            await self.log_view.notice(conversation.read_only_reason, "warning")
+        if self.setup_problem:
+            await self.log_view.notice(
+                f"{self.setup_problem}\nPress F4 to choose a provider or enter a base URL; F1 lists every key.",
+                "warning",
+            )
+        self.update_meter()
+
+    def refresh_header(self) -> None:
+        conversation = self.session.conversation
+        self.title = conversation.title or "New conversation"
+        self.sub_title = f"{conversation.persona.name} · {conversation.provider} · {conversation.model}"
+
+    def set_status(self, text: str) -> None:
+        self.query_one("#status", Static).update(text)
+
+    # -- the meter ---------------------------------------------------------------
+
+    @on(TextArea.Changed, "#composer")
+    def draft_changed(self) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_DEBOUNCE, self.update_meter)
+
+    def update_meter(self) -> None:
+        self._compute_meter(self.composer.text)
+
+    @work(thread=True, exclusive=True, group="meter", exit_on_error=False)
+    def _compute_meter(self, draft: str) -> None:
+        # Counting a long draft (or loading the encoding the first time) stays off the event loop.
+        meter = self.session.meter(draft)
+        window = self.session.window()
+        self.app.call_from_thread(self._show_meter, meter, window.sent)
+
+    def _show_meter(self, meter, sent: list[Message]) -> None:
+        self.query_one(TokenMeter).meter = meter
+        self.log_view.mark_window(sent)
+
+    # -- sending and streaming -------------------------------------------------------
+
+    @property
+    def replying(self) -> bool:
+        return self.reply_worker is not None and self.reply_worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+
+    @on(Composer.Submitted)
+    async def send(self, event: Composer.Submitted) -> None:
+        if self.replying:
+            self.notify("A reply is still streaming: press Escape to stop it first.", severity="warning")
+            return
+        if self.session.conversation.read_only:
+            self.notify("This conversation is read-only (written by a newer chinwag).", severity="error")
+            return
+        self.cancel_countdown()
+        self.log_view.clear_notices()
+        message = self.session.submit(event.text)  # saved before anything goes out
+        self.composer.clear()
+        self.refresh_header()
+        await self.log_view.add(message)
+        self.log_view.anchor()
+        await self.request_reply()
+
+    async def request_reply(self) -> None:
+        if self.setup_problem:
+            await self.log_view.notice(f"Not sent: {self.setup_problem} (F4 opens settings)", "error")
+            self.update_meter()
+            return
+        window = self.session.window()
+        if not window.fits:
+            await self.log_view.notice(f"Not sent: {window.reason}", "error")
+            self.update_meter()
+            return
+        self.reply_worker = self.stream_reply()
+
+    @work(exclusive=True, group="reply", exit_on_error=False)
+    async def stream_reply(self) -> None:
+        conversation = self.session.conversation
+        message = conversation.add_assistant("", self.session.model)
+        view = await self.log_view.add(message)
+        view.status = "replying…"
+        self.set_status(f"Replying with {self.session.model}… (Escape stops)")
+        self.update_meter()
+        failure: api.Failed | None = None
+        stream = view.stream()
+        try:
+            async for event in self.session.reply(message):
+                if isinstance(event, api.Delta):
+                    await stream.write(clean(event.text))
+                elif isinstance(event, api.Failed):
+                    failure = event
+        finally:
+            await stream.stop()
+            await self._settle_view(view, message, failure)
+
+    async def _settle_view(self, view: MessageView, message: Message, failure: api.Failed | None) -> None:
+        if message not in self.session.conversation.messages:
+            await view.remove()
+        else:
+            view.status = STATUS_WORDS.get(message.finish_reason or "", "")
+        self.set_status("")
+        self.refresh_header()
+        self.update_meter()
+        if failure is not None:
+            await self.show_failure(failure)
+
+    async def show_failure(self, failure: api.Failed) -> None:
+        retry = " Press ctrl+r to retry." if failure.kind not in (api.AUTH,) else " Fix it with F4, then ctrl+r."
+        if failure.kind == api.RATE_LIMITED and failure.retry_after:
+            await self.start_countdown(failure)
+            return
+        await self.log_view.notice(failure.message + retry, "error")
+        self.set_status(failure.message)
+
+    # -- rate limit countdown ---------------------------------------------------------
+
+    async def start_countdown(self, failure: api.Failed) -> None:
+        notice = await self.log_view.notice("", "warning")
+        remaining = math.ceil(failure.retry_after or 1)
+
+        def tick() -> None:
+            nonlocal remaining
+            if remaining <= 0:
+                self.cancel_countdown()
+                notice.set_text(f"{failure.message} Retrying now.")
+                self.run_worker(self.request_reply(), exit_on_error=False)
+                return
+            text = f"{failure.message} Retrying in {remaining} s (Escape cancels)."
+            notice.set_text(text)
+            self.set_status(text)
+            remaining -= 1
+
+        tick()
+        self._countdown = self.set_interval(1.0, tick)
+
+    def cancel_countdown(self) -> bool:
+        if self._countdown is None:
+            return False
+        self._countdown.stop()
+        self._countdown = None
+        self.set_status("")
+        return True
+
+    # -- actions -------------------------------------------------------------------
+
+    async def stop_reply(self) -> None:
+        """Stop the streaming reply (the partial text is kept and saved)."""
+        worker = self.reply_worker
+        if worker is not None and worker.state in (WorkerState.PENDING, WorkerState.RUNNING):
+            worker.cancel()
+            try:
+                await worker.wait()
+            except Exception:  # WorkerCancelled / WorkerFailed: the session saved already
+                pass
+
+    async def action_stop(self) -> None:
+        if self.cancel_countdown():
+            await self.log_view.notice("Automatic retry cancelled. Press ctrl+r to retry.", "info")
+            return
+        if self.replying:
+            await self.stop_reply()
+            self.notify("Reply stopped; the partial text is kept.")
+
+    async def action_regenerate(self) -> None:
+        if self.replying:
+            self.notify("A reply is still streaming: press Escape to stop it first.", severity="warning")
+            return
+        self.cancel_countdown()
+        if not self.session.can_regenerate():
+            self.notify("Nothing to regenerate yet: send a message first.", severity="warning")
+            return
+        old = self.session.prepare_regenerate()
+        if old is not None:
+            view = self.log_view.view_for(old)
+            if view is not None:
+                view.add_class("-superseded")
+                view.refresh_header_text()
+        self.log_view.clear_notices()
+        await self.request_reply()
+
+    def action_copy(self) -> None:
+        last = self.session.conversation.last(ASSISTANT)
+        if last is None or not last.content:
+            self.notify("There is no reply to copy yet.", severity="warning")
+            return
+        self.app.copy_to_clipboard(last.content)
+        self.notify(f"Copied the last reply ({len(last.content):,} characters).")
+
+    def action_sidebar(self) -> None:
+        meter = self.query_one(TokenMeter)
+        meter.display = not meter.display
+
+    def action_export(self) -> None:
+        self.app.action_export_conversation(self.session.conversation)
+
+    async def action_new(self) -> None:
+        await self.app.action_new_conversation()
+
+    def action_personas(self) -> None:
+        self.app.action_switch_persona()
+
+    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "reply":
+            error = event.worker.error
+            await self.log_view.notice(f"The reply failed unexpectedly: {error!r}", "error")
+            self.set_status("")
+
+    def add_notice(self, text: str, kind: str = "info") -> None:
+        self.log_view.mount(Notice(text, kind))

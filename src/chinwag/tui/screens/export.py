@@ -1,0 +1,75 @@
+"""Export dialog: choose a format and a path; the app writes the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from chinwag.export import safe_filename
+
+FORMAT_NAMES = {
+    "md": "Markdown (.md)",
+    "html": "HTML page (.html)",
+    "txt": "Plain text (.txt)",
+    "json": "JSON document (.json)",
+}
+
+
+class ExportScreen(ModalScreen[tuple[str, Path] | None]):
+    """Returns (format, path) or None."""
+
+    CSS_PATH = Path(__file__).parent / "export.tcss"
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "confirm", "Export", priority=True),
+    ]
+
+    def __init__(self, title: str, directory: Path) -> None:
+        super().__init__()
+        self.conversation_title = title
+        self.directory = directory
+        self.fmt = "md"
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static("Export conversation", classes="title")
+            yield OptionList(*[Option(name, id=fmt) for fmt, name in FORMAT_NAMES.items()], id="formats")
+            yield Static("Save to (Enter exports):", classes="label")
+            yield Input(str(self.directory / safe_filename(self.conversation_title, self.fmt)), id="path")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).highlighted = 0
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionHighlighted)
+    def format_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self.fmt = event.option.id or "md"
+        path_input = self.query_one("#path", Input)
+        current = Path(path_input.value)
+        path_input.value = str(current.with_suffix(f".{self.fmt}"))
+
+    @on(OptionList.OptionSelected)
+    def format_chosen(self) -> None:
+        self.action_confirm()
+
+    @on(Input.Submitted, "#path")
+    def path_submitted(self) -> None:
+        self.action_confirm()
+
+    def action_confirm(self) -> None:
+        value = self.query_one("#path", Input).value.strip()
+        if not value:
+            self.notify("Give a path to write to.", severity="error")
+            return
+        self.dismiss((self.fmt, Path(value).expanduser()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,199 @@
+"""Settings dialog: provider, endpoint, model, key, sampling and theme (previewed live)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widget import Widget
+from textual.widgets import Button, Footer, Input, Label, Select, Static
+
+from chinwag.config import Settings, validate
+from chinwag.providers import PROVIDERS
+
+LoadModels = Callable[[str, str | None, str | None], Awaitable[list[str]]]
+FIELDS = ("provider", "base_url", "model", "api_key", "temperature", "max_tokens",
+          "token_budget", "theme")
+LABELS = {
+    "provider": "Provider", "base_url": "Base URL", "model": "Model", "api_key": "API key",
+    "temperature": "Temperature", "max_tokens": "Max tokens", "token_budget": "Token budget",
+    "theme": "Theme",
+}
+
+
+def key_placeholder(provider: str | None) -> str:
+    """Tell where the key comes from when this box is left empty."""
+    spec = PROVIDERS.get(provider or "")
+    if spec is None:
+        return "optional: OPENAI_API_KEY or TOGETHER_API_KEY from the environment"
+    if spec.name == "custom":
+        return "optional: OPENAI_API_KEY from the environment is used when empty"
+    if spec.key_env is None:
+        return f"not needed for {spec.name}"
+    return f"optional: {spec.key_env} from the environment takes precedence"
+
+
+def url_placeholder(provider: str | None) -> str:
+    spec = PROVIDERS.get(provider or "")
+    if spec is not None and spec.base_url:
+        return f"default: {spec.base_url}"
+    return "https://host/v1 (needed for custom)"
+
+
+class SettingsScreen(ModalScreen[Settings | None]):
+    """Edit settings; ctrl+s validates and returns a new Settings, escape cancels."""
+
+    CSS_PATH = Path(__file__).parent / "modals.tcss"
+    AUTO_FOCUS = "#field-provider"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, settings: Settings, themes: list[str],
+                 load_models: LoadModels | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.themes = list(themes)
+        self.load_models = load_models
+        self.original_theme: str | None = None
+        self.models_for: tuple[str, str | None, str | None] | None = None
+
+    def compose(self) -> ComposeResult:
+        s = self.settings
+        provider = s.provider if s.provider in PROVIDERS else Select.NULL
+        themes = self.themes if s.theme in self.themes else [s.theme, *self.themes]
+        with Vertical(id="dialog", classes="form") as dialog:
+            dialog.border_title = "Settings"
+            with VerticalScroll(classes="form-fields"):
+                yield from self.field("provider", Select(
+                    [(name, name) for name in PROVIDERS], value=provider,
+                    prompt="(automatic)", compact=True))
+                yield from self.field("base_url", Input(
+                    s.base_url or "", placeholder=url_placeholder(s.provider), compact=True))
+                yield from self.field("model", Input(
+                    s.model or "", placeholder="model id, e.g. gpt-4o-mini", compact=True))
+                yield Static("", id="model-note", classes="field-note", markup=False)
+                yield from self.field("api_key", Input(
+                    s.api_key or "", password=True, placeholder=key_placeholder(s.provider),
+                    compact=True))
+                yield from self.field("temperature", Input(
+                    str(s.temperature), type="number", compact=True))
+                yield from self.field("max_tokens", Input(
+                    str(s.max_tokens), type="integer", compact=True))
+                yield from self.field("token_budget", Input(
+                    str(s.token_budget), type="integer", compact=True))
+                yield from self.field("theme", Select(
+                    [(name, name) for name in themes], value=s.theme, allow_blank=False,
+                    compact=True))
+            yield Static("", id="form-status", markup=False)
+            with Horizontal(id="buttons"):
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Save", id="save", variant="primary", compact=True)
+        yield Footer()
+
+    @staticmethod
+    def field(name: str, widget: Widget) -> ComposeResult:
+        widget.id = f"field-{name}"
+        with Horizontal(classes="field-row"):
+            yield Label(LABELS[name], classes="field-label")
+            yield widget
+        yield Static("", id=f"error-{name}", classes="field-error", markup=False)
+
+    def on_mount(self) -> None:
+        self.original_theme = self.app.theme
+        self.fetch_models()
+
+    def raw(self, name: str) -> str:
+        widget = self.query_one(f"#field-{name}")
+        if isinstance(widget, Select):
+            return "" if widget.is_blank() else str(widget.value)
+        assert isinstance(widget, Input)
+        return widget.value
+
+    def fetch_models(self) -> None:
+        """List the provider's models in a worker; on failure the model stays free text."""
+        if self.load_models is None:
+            return
+        endpoint = (
+            self.raw("provider") or "openai",
+            self.raw("base_url").strip() or None,
+            self.raw("api_key").strip() or None,
+        )
+        if endpoint == self.models_for:
+            return
+        self.models_for = endpoint
+        self.query_one("#model-note", Static).update("loading models…")
+        self.run_worker(self._fetch(*endpoint), group="models",
+                        exclusive=True, exit_on_error=False)
+
+    async def _fetch(self, provider: str, base_url: str | None, api_key: str | None) -> None:
+        note = self.query_one("#model-note", Static)
+        model = self.query_one("#field-model", Input)
+        try:
+            models = await self.load_models(provider, base_url, api_key)
+        except Exception as error:  # any failure: the model stays free text
+            reason = (str(error).splitlines() or [error.__class__.__name__])[0][:50]
+            note.update(f"Could not list models ({reason}); type the id")
+            model.suggester = None
+            return
+        model.suggester = SuggestFromList(models, case_sensitive=False)
+        note.update(f"{len(models)} models available: type to complete, → accepts"
+                    if models else "The server listed no models; type the model id")
+
+    @on(Select.Changed, "#field-provider")
+    def provider_changed(self) -> None:
+        provider = self.raw("provider") or None
+        self.query_one("#field-base_url", Input).placeholder = url_placeholder(provider)
+        self.query_one("#field-api_key", Input).placeholder = key_placeholder(provider)
+        self.fetch_models()
+
+    @on(Input.Blurred, "#field-base_url")
+    @on(Input.Blurred, "#field-api_key")
+    def endpoint_changed(self) -> None:
+        self.fetch_models()
+
+    @on(Select.Changed, "#field-theme")
+    def theme_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value in self.app.available_themes:
+            self.app.theme = event.value
+
+    @on(Button.Pressed, "#save")
+    def save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_save(self) -> None:
+        values, bad = {}, []
+        for name in FIELDS:
+            error = self.query_one(f"#error-{name}", Static)
+            try:
+                values[name] = validate(name, self.raw(name))
+            except ValueError as exc:
+                error.update(str(exc))
+                error.add_class("-shown")
+                bad.append(LABELS[name])
+            else:
+                error.update("")
+                error.remove_class("-shown")
+        if bad:
+            status = self.query_one("#form-status", Static)
+            status.update(f"Not saved: check {', '.join(bad)}")
+            status.add_class("-shown")
+            return
+        self.dismiss(replace(self.settings, **values))
+
+    def action_cancel(self) -> None:
+        if self.original_theme is not None and self.app.theme != self.original_theme:
+            self.app.theme = self.original_theme
+        self.dismiss(None)

@@ -1,0 +1,51 @@
+"""The composer: a multi-line TextArea where Enter sends and ctrl+j adds a newline."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import TextArea
+
+
+class Composer(TextArea):
+    """Multi-line input. Enter posts Submitted; ctrl+j (or shift+enter) inserts a newline."""
+
+    BINDINGS = [
+        Binding("enter", "submit", "Send", key_display="⏎"),
+        Binding("ctrl+j", "newline", "Newline"),
+        Binding("shift+enter", "newline", "Newline", show=False),
+    ]
+
+    class Submitted(Message):
+        """The user asked to send the draft."""
+
+        def __init__(self, composer: "Composer", text: str) -> None:
+            super().__init__()
+            self.composer = composer
+            self.text = text
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
+
+    async def _on_key(self, event: events.Key) -> None:
+        # TextArea inserts a newline for Enter before bindings run: take Enter (and the keys
+        # terminals send for ctrl+j / shift+enter) here instead.
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.action_submit()
+            return
+        if event.key in ("ctrl+j", "shift+enter", "newline"):
+            event.stop()
+            event.prevent_default()
+            self.action_newline()
+            return
+        await super()._on_key(event)
+
+    def action_submit(self) -> None:
+        if self.text.strip():
+            self.post_message(self.Submitted(self, self.text))
+
+    def action_newline(self) -> None:
+        self.insert("\n")

@@ -1,0 +1,73 @@
+"""The token-meter sidebar: what the next request costs, and what the replies cost."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from chinwag.pricing import format_cost
+from chinwag.session import Meter, Totals
+
+BAR_WIDTH = 22
+
+
+def bar(used: int, total: int, width: int = BAR_WIDTH) -> Text:
+    share = min(used / total, 1.0) if total else 1.0
+    filled = round(share * width)
+    style = "red" if used > total else "yellow" if share > 0.8 else "green"
+    text = Text("█" * filled, style=style)
+    text.append("░" * (width - filled), style="dim")
+    return text
+
+
+def _num(value: int | None, estimated: bool = False) -> str:
+    if value is None:
+        return "—"
+    return f"~{value:,}" if estimated else f"{value:,}"
+
+
+def _totals(table: Table, label: str, totals: Totals) -> None:
+    mark = "~" if totals.estimated else ""
+    table.add_row(Text(label, style="bold"), "")
+    table.add_row("  tokens in / out", f"{mark}{totals.prompt_tokens:,} / {mark}{totals.completion_tokens:,}")
+    table.add_row("  cost", format_cost(totals.cost))
+
+
+class TokenMeter(Static):
+    """Renders a Meter; the chat screen sets ``meter`` and the widget redraws."""
+
+    meter: reactive[Meter | None] = reactive(None, layout=True)
+
+    def render(self):
+        meter = self.meter
+        if meter is None:
+            return Text("Counting tokens…", style="italic")
+        estimate = "" if meter.exact else "~"
+        table = Table.grid(padding=(0, 1), expand=True)
+        table.add_column(ratio=1)
+        table.add_column(justify="right")
+        table.add_row(Text("Next request", style="bold"), "")
+        table.add_row("  tokens", f"{estimate}{meter.request_tokens:,} / {meter.budget:,}")
+        table.add_row(bar(meter.request_tokens, meter.budget), "")
+        table.add_row("  messages in context", f"{meter.sent} of {meter.total}")
+        table.add_row("  draft", f"{estimate}{meter.draft_tokens:,}")
+        table.add_row("  context window", _num(meter.context_window))
+        table.add_row("  est. input cost", format_cost(meter.cost_of_next))
+        if not meter.exact:
+            table.add_row(Text("  ~ counts are estimates for this model", style="italic"), "")
+        if not meter.fits:
+            table.add_row(Text("  the newest message alone exceeds the budget", style="bold red"), "")
+        table.add_row("", "")
+        table.add_row(Text("Last reply", style="bold"), "")
+        estimated = meter.last_estimated
+        table.add_row("  prompt", _num(meter.last_prompt, estimated))
+        table.add_row("  completion", _num(meter.last_completion, estimated))
+        if estimated:
+            table.add_row(Text("  ~ estimated: the server sent no usage", style="italic"), "")
+        table.add_row("", "")
+        _totals(table, "Conversation", meter.conversation)
+        table.add_row("", "")
+        _totals(table, "Session", meter.session)
+        return table

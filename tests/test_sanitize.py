@@ -1,0 +1,71 @@
+"""sanitize.clean: nothing that a terminal would act on survives; readable text does."""
+
+from __future__ import annotations
+
+import pytest
+
+from chinwag.sanitize import clean
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("\x1b[31mred\x1b[0m text", "red text"),  # SGR colours
+        ("a\x1b[2J\x1b[Hb", "ab"),  # clear screen, cursor home
+        ("x\x1b[?1049hy", "xy"),  # private mode (alternate screen)
+        ("\x1b]0;pwned title\x07after", "after"),  # OSC 0 window title, BEL-terminated
+        ("\x1b]2;title\x1b\\after", "after"),  # OSC 2, ST-terminated
+        ("copy\x1b]52;c;ZXZpbA==\x07 me", "copy me"),  # OSC 52 clipboard write
+        ("\x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\", "link"),  # OSC 8 hyperlink
+        ("\x1bPq#0;2;0;0;0\x1b\\img", "img"),  # DCS (sixel)
+        ("\x1b_APC payload\x1b\\ok", "ok"),  # APC
+        ("\x1bcreset", "reset"),  # RIS full reset
+        ("\x1b(Bcharset", "charset"),  # designate G0 charset
+        ("\x1b7save\x1b8", "save"),  # save / restore cursor
+        ("\x9b31m8-bit CSI", "8-bit CSI"),  # C1 CSI
+        ("\x9d0;title\x9cdone", "done"),  # C1 OSC ... C1 ST
+        ("bell\x07 nul\x00 bs\x08 del\x7f", "bell nul bs del"),
+        ("a\x85b\x9fc", "abc"),  # other C1 controls
+        ("line1\r\nline2", "line1\nline2"),
+        ("progress 10%\rprogress 20%", "progress 10%progress 20%"),  # a lone CR cannot overwrite
+        ("vt\x0bff\x0c", "vtff"),
+    ],
+)
+def test_terminal_controls_are_removed(raw, expected):
+    assert clean(raw) == expected
+
+
+def test_a_lone_escape_is_shown_not_sent():
+    assert clean("press \x1b to quit") == "press ␛ to quit"
+    assert clean("end\x1b") == "end␛"
+
+
+def test_an_unterminated_sequence_leaves_a_visible_escape():
+    out = clean("\x1b]52;c;ZXZpbA== never terminated")
+    assert "\x1b" not in out
+    assert out.startswith("␛]52")
+    assert "\x1b" not in clean("\x1b[12")
+
+
+def test_newlines_and_tabs_survive():
+    text = "def f():\n\treturn 1\n\n| a | b |\n"
+    assert clean(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "emoji 👩‍👩‍👧‍👦 🇫🇷 ❤️ 👍🏽",
+        "wide 日本語のテキスト 한국어 中文",
+        "rtl مرحبا بالعالم שלום עולם",
+        "combining é (e\u0301) and zero-width joiner a\u200db",
+        "math ∑∫√ and box ─│┌┐ and ␛ itself",
+    ],
+)
+def test_printable_text_is_untouched(text):
+    assert clean(text) == text
+
+
+def test_clean_is_idempotent():
+    raw = "\x1b[1mbold\x1b[0m \x1b stray \x9b1m\r\n"
+    assert clean(clean(raw)) == clean(raw)

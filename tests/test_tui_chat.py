@@ -1,0 +1,222 @@
+"""The chat screen driven as a person would, against the loopback server."""
+
+from __future__ import annotations
+
+from tui_helpers import SIZE, chat, make_app, only_document, replying, saved_documents, screen_text, send, wait_for
+
+from chinwag.conversation import USER, Message
+from chinwag.tokens import TokenCounter, select_window
+from chinwag.tui.widgets.token_meter import TokenMeter
+
+
+async def test_send_streams_reply_and_saves(chat_server):
+    chat_server.reply("Hello **there**, how can I help?", chunks=6)
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hi bot")
+        await wait_for(pilot, lambda: not replying(app) and len(chat_server.chat_requests) == 1, "reply")
+        await wait_for(pilot, lambda: "how can I help?" in screen_text(app), "reply on screen")
+        assert "hi bot" in screen_text(app)
+        assert chat(app).composer.text == ""
+    document = only_document()
+    assert [m["role"] for m in document["messages"]] == ["user", "assistant"]
+    reply = document["messages"][1]
+    assert reply["content"] == "Hello **there**, how can I help?"
+    assert reply["finish_reason"] == "stop"
+    assert reply["usage"]["completion_tokens"] > 0
+    assert document["title"] == "hi bot"
+    sent = chat_server.chat_requests[0].body
+    assert sent["messages"][-1] == {"role": "user", "content": "hi bot"}
+    assert sent["messages"][0]["role"] == "system"
+
+
+async def test_user_message_saved_before_request(chat_server):
+    chat_server.hang()
+    app = make_app(chat_server, timeout=30.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "keep me safe")
+        await wait_for(pilot, lambda: len(chat_server.chat_requests) == 1, "request")
+        # The request hangs: the user's words are already on disk.
+        assert [m["content"] for m in only_document()["messages"]] == ["keep me safe"]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not replying(app), "stop")
+    assert [m["role"] for m in only_document()["messages"]] == ["user"]
+
+
+async def test_escape_stops_and_keeps_partial_reply(chat_server):
+    chat_server.reply("one two three four five six seven eight nine ten " * 4, chunks=40, delay=0.1)
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "count")
+        await wait_for(pilot, lambda: "three" in (chat(app).session.conversation.messages[-1].content), "partial")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not replying(app), "stopped")
+        assert "stopped — partial reply kept" in screen_text(app)
+    reply = only_document()["messages"][-1]
+    assert reply["finish_reason"] == "interrupted"
+    assert reply["content"].startswith("one two three")
+    assert len(reply["content"]) < len("one two three four five six seven eight nine ten " * 4)
+
+
+async def test_quit_mid_stream_saves_partial_reply(chat_server):
+    chat_server.reply("streaming slowly " * 30, chunks=30, delay=0.1)
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "talk")
+        await wait_for(pilot, lambda: "slowly" in chat(app).session.conversation.messages[-1].content, "partial")
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: not app.is_running, "exit")
+    reply = only_document()["messages"][-1]
+    assert reply["role"] == "assistant"
+    assert reply["finish_reason"] == "interrupted"
+    assert "slowly" in reply["content"]
+
+
+async def test_regenerate_keeps_old_reply_and_asks_again(chat_server):
+    chat_server.reply("first answer")
+    chat_server.reply("second answer")
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "question")
+        await wait_for(pilot, lambda: "first answer" in screen_text(app) and not replying(app), "first")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "second answer" in screen_text(app) and not replying(app), "second")
+        assert "replaced by a regenerated reply" in screen_text(app)
+    second_request = chat_server.chat_requests[1].body["messages"]
+    assert [m["content"] for m in second_request if m["role"] != "system"] == ["question"]
+    messages = only_document()["messages"]
+    assert [m["content"] for m in messages] == ["question", "first answer", "second answer"]
+    assert messages[1]["superseded"] is True
+
+
+async def test_persona_switch_changes_next_system_prompt(chat_server):
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "before")
+        await wait_for(pilot, lambda: len(chat_server.chat_requests) == 1 and not replying(app), "first reply")
+        await pilot.press("f3")
+        await pilot.press(*"sassy")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: chat(app).session.conversation.persona.name == "sassy", "switch")
+        assert "Persona changed to sassy" in screen_text(app)
+        assert "sassy" in chat(app).sub_title
+        await send(pilot, "after")
+        await wait_for(pilot, lambda: len(chat_server.chat_requests) == 2 and not replying(app), "second reply")
+    system = chat_server.chat_requests[1].body["messages"][0]
+    assert system == {
+        "role": "system",
+        "content": "You are a fed up and sassy assistant who hates answering questions.",
+    }
+    document = only_document()
+    assert document["persona"]["name"] == "sassy"
+    assert any(m["role"] == "event" and m["persona"]["name"] == "sassy" for m in document["messages"])
+
+
+async def test_meter_matches_engine_counts(chat_server):
+    app = make_app(chat_server, token_budget=5000)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "How many tokens is this sentence, exactly?")
+        await wait_for(pilot, lambda: len(chat_server.chat_requests) == 1 and not replying(app), "reply")
+        chat(app).composer.text = "a draft with a few words"
+        meter = app.screen.query_one(TokenMeter)
+        await wait_for(pilot, lambda: meter.meter is not None and meter.meter.draft_tokens > 0, "meter")
+        session = chat(app).session
+        counter = TokenCounter(session.model)
+        # The next request: the saved messages plus the draft as a user message.
+        next_request = [*session.candidates(), Message(USER, "a draft with a few words")]
+        system = session.conversation.persona.system_prompt
+        window = select_window(counter, system, next_request, 5000)
+        assert meter.meter.request_tokens == window.tokens == counter.count_request(system, next_request)
+        assert meter.meter.draft_tokens == counter.count_text("a draft with a few words")
+        assert meter.meter.budget == 5000
+        assert meter.meter.sent == 3 and meter.meter.total == 3  # two saved + the draft, all fit
+        usage = chat_server.chat_requests and session.conversation.messages[-1].usage
+        assert meter.meter.last_prompt == usage["prompt_tokens"]
+        assert meter.meter.last_completion == usage["completion_tokens"]
+
+
+async def test_messages_outside_budget_are_dimmed_not_deleted(chat_server):
+    app = make_app(chat_server, token_budget=300)
+    async with app.run_test(size=SIZE) as pilot:
+        for i in range(4):
+            await send(pilot, f"message {i} " + "word " * 40)
+            await wait_for(pilot, lambda i=i: len(chat_server.chat_requests) == i + 1 and not replying(app), "reply")
+        await wait_for(pilot, lambda: any(v.excluded for v in chat(app).log_view.views()), "dimmed")
+        assert "not sent: outside the context window" in screen_text(app)
+    assert len(only_document()["messages"]) == 8
+    last_request = chat_server.chat_requests[-1].body["messages"]
+    assert "message 0" not in str(last_request)
+
+
+async def test_first_run_without_key_explains_and_keeps_message(monkeypatch):
+    app = make_app(None)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "OPENAI_API_KEY" in screen_text(app)
+        await send(pilot, "is anybody there?")
+        await wait_for(pilot, lambda: "Not sent" in screen_text(app), "not sent notice")
+    assert only_document()["messages"][0]["content"] == "is anybody there?"
+
+
+async def test_new_conversation_starts_empty(chat_server):
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "first chat")
+        await wait_for(pilot, lambda: not replying(app) and len(chat_server.chat_requests) == 1, "reply")
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: not chat(app).session.conversation.messages, "new")
+        await send(pilot, "second chat")
+        await wait_for(pilot, lambda: not replying(app) and len(chat_server.chat_requests) == 2, "reply 2")
+    assert sorted(d["title"] for d in saved_documents()) == ["first chat", "second chat"]
+    assert chat_server.chat_requests[1].body["messages"][-1]["content"] == "second chat"
+    assert len(chat_server.chat_requests[1].body["messages"]) == 2  # system + the new message only
+
+
+async def test_sidebar_toggles(chat_server):
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        meter = app.screen.query_one(TokenMeter)
+        assert meter.display
+        await pilot.press("ctrl+b")
+        assert not meter.display
+        await pilot.press("ctrl+b")
+        assert meter.display
+
+
+async def test_copy_last_reply(chat_server):
+    chat_server.reply("copy me please")
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "say it")
+        await wait_for(pilot, lambda: not replying(app) and "copy me please" in screen_text(app), "reply")
+        await pilot.press("ctrl+y")
+        assert app.clipboard == "copy me please"
+
+
+async def test_newline_key_does_not_send(chat_server):
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        composer = chat(app).composer
+        composer.focus()
+        await pilot.press("a", "ctrl+j", "b")
+        assert composer.text == "a\nb"
+        assert chat_server.chat_requests == []
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(chat_server.chat_requests) == 1, "sent")
+        assert chat_server.chat_requests[0].body["messages"][-1]["content"] == "a\nb"
+
+
+async def test_help_lists_every_binding(chat_server):
+    from chinwag.tui.screens.chat import ChatScreen
+    from chinwag.tui.screens.help import HelpScreen
+
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        rows = app.help_rows()
+        described = {key for _, key, _ in rows}
+        for binding in [*ChatScreen.BINDINGS, *app.BINDINGS]:
+            assert binding.key in described and binding.description
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen), "help closed")
