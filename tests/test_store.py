@@ -260,6 +260,7 @@ def test_search_titles_and_contents_case_insensitively(store):
     assert [h.summary.id for h in hits] == [cooking.id, weather.id]  # newest first
     assert hits[1].snippet == "What is the WEATHER like?"
     assert [h.snippet for h in store.search("COMPLAINTS")] == ["Weather complaints"]  # title only
+    assert list(store.iter_search("weather")) == hits
     assert store.search("zebra") == []
     assert store.search("   ") == []
 
@@ -279,6 +280,8 @@ def test_search_ignores_field_names_and_metadata(store):
         ("Grüße aus Köln — 日本語", "GRÜSSE"),  # full case folding: ß matches SS
         ("tab\tseparated", "tab\tsep"),
         ("emoji 🎉 party", "🎉 PARTY"),
+        ("Grüße aus der Straße", "STRASSE"),  # an ASCII query, a non-ASCII file
+        ("a bell\x07 then words", "THEN WORDS"),  # the file holds a \u0007 escape
     ],
 )
 def test_search_handles_json_escapes_and_unicode(store, content, query):

@@ -220,3 +220,38 @@ async def test_help_lists_every_binding(chat_server):
             assert binding.key in described and binding.description
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen), "help closed")
+
+
+async def test_rate_limit_counts_down_then_retries_by_itself(chat_server):
+    chat_server.fail(429, "Rate limit reached for requests", retry_after=1)
+    chat_server.reply("worth the wait")
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hurry")
+        await wait_for(pilot, lambda: "Retrying in" in screen_text(app), "countdown")
+        await wait_for(pilot, lambda: "worth the wait" in screen_text(app) and not replying(app), "retried reply")
+    assert len(chat_server.chat_requests) == 2
+    assert [m["content"] for m in only_document()["messages"]] == ["hurry", "worth the wait"]
+
+
+async def test_server_error_is_retried_as_often_as_settings_allow(chat_server):
+    chat_server.fail(500, "boom", times=2)
+    app = make_app(chat_server, retries=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "again?")
+        await wait_for(pilot, lambda: len(chat_server.chat_requests) == 2 and "ctrl+r" in screen_text(app), "gave up")
+        assert "Retrying now" in screen_text(app)
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "You said: again?" in screen_text(app), "manual retry")
+    assert len(chat_server.chat_requests) == 3
+
+
+async def test_escape_cancels_automatic_retry(chat_server):
+    chat_server.fail(429, "Rate limit reached", retry_after=30)
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "wait")
+        await wait_for(pilot, lambda: "Retrying in 30 s" in screen_text(app), "countdown")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: "Automatic retry cancelled" in screen_text(app), "cancelled")
+    assert len(chat_server.chat_requests) == 1

@@ -77,8 +77,10 @@ def read_index(path: Path) -> dict[str, tuple[Summary, Stamp]]:
     entries = data.get("conversations")
     out: dict[str, tuple[Summary, Stamp]] = {}
     for item in entries if isinstance(entries, list) else []:
+        if not isinstance(item, dict):
+            continue
         try:
-            summary = Summary(**{name: item[name] for name in _FIELDS})
+            summary = Summary(*map(item.__getitem__, _FIELDS))
             stamp = (item["mtime_ns"], item["size"], item["ino"])
         except (TypeError, KeyError):
             continue

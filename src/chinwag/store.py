@@ -138,29 +138,29 @@ class Store:
 
     def search(self, text: str) -> list[Hit]:
         """Conversations whose title or messages contain ``text`` (any case), newest first."""
+        return list(self.iter_search(text))
+
+    def iter_search(self, text: str) -> Iterator[Hit]:
+        """``search`` one hit at a time, so a caller can stop part-way (e.g. a newer query)."""
         if not text.strip():
-            return []
+            return
         needle = text.casefold()
+        ascii_needle = needle.encode() if needle.isascii() else None
         # These characters are escaped in the raw JSON, so a raw substring test would miss them.
         escaped = any(c in '"\\' or ord(c) < 0x20 for c in text)
-        hits = []
         for summary in self.list():
             if summary.error is not None:
                 continue
             try:
-                raw = (self.root / f"{summary.id}.json").read_bytes().decode("utf-8-sig")
-            except (OSError, UnicodeDecodeError):
-                continue
-            if not escaped and "\\u" not in raw and needle not in raw.casefold():
-                continue
-            try:
-                conv = parse(raw)
-            except UnreadableError:
+                raw = (self.root / f"{summary.id}.json").read_bytes()
+                if not escaped and not _may_contain(raw, needle, ascii_needle):
+                    continue
+                conv = parse(raw.decode("utf-8-sig"))
+            except (OSError, UnicodeDecodeError, UnreadableError):
                 continue
             snippet = _find(conv, text, needle)
             if snippet is not None:
-                hits.append(Hit(summary, snippet))
-        return hits
+                yield Hit(summary, snippet)
 
     # -- internals -----------------------------------------------------------
 
@@ -350,17 +350,12 @@ def _stamp(st: os.stat_result) -> Stamp:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-_BAD_ID = re.compile(r"[/\\\x00-\x1f]")
+# No path separators, no control characters, no leading dot, not the index's name.
+_ID = re.compile(r"(?!\.)(?!index\Z)[^/\\\x00-\x1f]{1,200}\Z")
 
 
 def _valid_id(conv_id: str) -> bool:
-    return (
-        isinstance(conv_id, str)
-        and 0 < len(conv_id) <= 200
-        and not conv_id.startswith(".")
-        and conv_id != INDEX_NAME[:-5]
-        and not _BAD_ID.search(conv_id)
-    )
+    return isinstance(conv_id, str) and _ID.match(conv_id) is not None
 
 
 def _closest(ref: str, ids: list[str], n: int = 3) -> list[str]:
@@ -381,6 +376,15 @@ def _drop_if_stale(entry: os.DirEntry) -> None:
 
 
 # -- search ----------------------------------------------------------------------
+
+
+def _may_contain(raw: bytes, needle: str, ascii_needle: bytes | None) -> bool:
+    """False only when the file's raw text surely does not contain the (case-folded) needle."""
+    if b"\\u" in raw:  # \uXXXX escapes: only parsing tells
+        return True
+    if ascii_needle is not None and raw.isascii():  # the quick path: bytes.lower() is exact here
+        return ascii_needle in raw.lower()
+    return needle in raw.decode("utf-8-sig", "replace").casefold()
 
 
 def _find(conv: Conversation, text: str, needle: str) -> str | None:

@@ -14,6 +14,7 @@ from textual.screen import Screen
 
 from chinwag import config, export
 from chinwag.client import ChatClient
+from chinwag.logs import register_secret
 from chinwag.conversation import Conversation
 from chinwag.personas import PersonaSpec, load_personas
 from chinwag.providers import Resolved, resolve
@@ -70,9 +71,8 @@ class ChinwagApp(App):
         return resolve(self.settings, overrides=self.overrides)
 
     def _make_client(self) -> ChatClient:
-        return ChatClient(
-            self.resolved.base_url, self.resolved.api_key, timeout=self.settings.timeout, max_retries=self.settings.retries
-        )
+        # No silent SDK retries: the chat screen retries with a visible countdown (settings.retries).
+        return ChatClient(self.resolved.base_url, self.resolved.api_key, timeout=self.settings.timeout, max_retries=0)
 
     def persona_spec(self, name: str | None = None) -> PersonaSpec:
         name = name or self.overrides.get("persona") or self.settings.persona
@@ -162,7 +162,26 @@ class ChinwagApp(App):
             self.push_screen(HelpScreen(self.help_rows()))
 
     def action_history(self) -> None:
-        self.notify("History is not built yet.", severity="warning")
+        from chinwag.tui.screens.history import HistoryScreen
+
+        if isinstance(self.screen, HistoryScreen):
+            return
+
+        async def chosen(conversation: Conversation | None) -> None:
+            if conversation is not None:
+                await self.resume_conversation(conversation)
+
+        self.push_screen(HistoryScreen(self.store, self.chat.session.conversation.id), chosen)
+
+    async def resume_conversation(self, conversation: Conversation) -> None:
+        """Show a saved conversation and carry on in it: its persona, model and settings return."""
+        chat = self.chat
+        await chat.stop_reply()
+        chat.cancel_countdown()
+        chat.session = self.new_session(conversation)
+        chat.composer.clear()
+        await chat.show_conversation()
+        self.notify(f"Resumed: {conversation.title}", markup=False)
 
     def action_switch_persona(self) -> None:
         chat = self.chat
@@ -189,7 +208,14 @@ class ChinwagApp(App):
             if new is not None:
                 await self.apply_settings(new)
 
-        self.push_screen(SettingsScreen(self.settings, theme_names, self.list_models), chosen)
+        # Show what is in use (flags included), so saving keeps it.
+        in_use = dataclasses.replace(
+            self.settings,
+            provider=self.resolved.name,
+            base_url=self.resolved.base_url if self.resolved.name == "custom" else self.settings.base_url,
+            model=self.chat.session.model,
+        )
+        self.push_screen(SettingsScreen(in_use, theme_names, self.list_models), chosen)
 
     async def list_models(self, provider: str, base_url: str | None, api_key: str | None) -> list[str]:
         settings = dataclasses.replace(self.settings, provider=provider, base_url=base_url, api_key=api_key or self.settings.api_key)
@@ -203,6 +229,7 @@ class ChinwagApp(App):
     async def apply_settings(self, new: config.Settings) -> None:
         old = self.settings
         self.settings = new
+        register_secret(new.api_key)
         self.save_settings()
         if new.theme != old.theme and new.theme in self.available_themes:
             self.theme = new.theme
@@ -284,10 +311,15 @@ class ChinwagApp(App):
 
 def run(options) -> int:
     """Entry from the CLI: build the app from config and flags, run it."""
+    import sys
+
     from chinwag.logs import setup_logging
     from chinwag.store import NotFoundError, UnreadableError
 
-    setup_logging(debug=bool(getattr(options, "debug", False)))
+    try:
+        setup_logging(debug=bool(getattr(options, "debug", False)))
+    except OSError as error:
+        print(f"chinwag: logging is off ({error})", file=sys.stderr)
     settings, warnings = config.load_settings()
     overrides = {
         "provider": getattr(options, "provider", None),
@@ -302,8 +334,6 @@ def run(options) -> int:
         try:
             conversation = store.load(store.resolve(ref))
         except (NotFoundError, UnreadableError) as error:
-            import sys
-
             print(f"chinwag: {error}", file=sys.stderr)
             return 1
     app = ChinwagApp(settings, store=store, conversation=conversation, overrides=overrides, warnings=warnings)

@@ -22,6 +22,7 @@ from chinwag.tui.widgets.message import STATUS_WORDS, MessageView, Notice
 from chinwag.tui.widgets.token_meter import TokenMeter
 
 DRAFT_DEBOUNCE = 0.15
+MAX_WAIT = 120.0  # longer waits are left to the user, as the SDK does
 
 
 class ChatScreen(Screen):
@@ -33,9 +34,9 @@ class ChatScreen(Screen):
         Binding("escape", "stop", "Stop reply"),
         Binding("ctrl+n", "new", "New chat"),
         Binding("ctrl+r", "regenerate", "Regenerate"),
-        Binding("ctrl+y", "copy", "Copy reply", priority=True),
-        Binding("ctrl+e", "export", "Export", priority=True),
-        Binding("ctrl+b", "sidebar", "Sidebar"),
+        Binding("ctrl+y", "copy", "Copy reply", priority=True, show=False),
+        Binding("ctrl+e", "export", "Export", priority=True, show=False),
+        Binding("ctrl+b", "sidebar", "Sidebar", show=False),
         Binding("f3", "personas", "Persona"),
     ]
 
@@ -46,6 +47,7 @@ class ChatScreen(Screen):
         self.reply_worker: Worker | None = None
         self._draft_timer = None
         self._countdown = None
+        self._retries_done = 0
 
     # -- layout ------------------------------------------------------------------
 
@@ -108,7 +110,11 @@ class ChatScreen(Screen):
         # Counting a long draft (or loading the encoding the first time) stays off the event loop.
         meter = self.session.meter(draft)
         window = self.session.window()
-        self.app.call_from_thread(self._show_meter, meter, window.sent)
+        if self.app.is_running:
+            try:
+                self.app.call_from_thread(self._show_meter, meter, window.sent)
+            except RuntimeError:  # the app closed while we counted
+                pass
 
     def _show_meter(self, meter, sent: list[Message]) -> None:
         self.query_one(TokenMeter).meter = meter
@@ -129,6 +135,7 @@ class ChatScreen(Screen):
             self.notify("This conversation is read-only (written by a newer chinwag).", severity="error")
             return
         self.cancel_countdown()
+        self._retries_done = 0
         self.log_view.clear_notices()
         message = self.session.submit(event.text)  # saved before anything goes out
         self.composer.clear()
@@ -181,27 +188,45 @@ class ChatScreen(Screen):
             await self.show_failure(failure)
 
     async def show_failure(self, failure: api.Failed) -> None:
-        retry = " Press ctrl+r to retry." if failure.kind not in (api.AUTH,) else " Fix it with F4, then ctrl+r."
-        if failure.kind == api.RATE_LIMITED and failure.retry_after:
-            await self.start_countdown(failure)
+        wait = self.retry_wait(failure)
+        if wait is not None:
+            self._retries_done += 1
+            await self.start_countdown(failure.message, wait)
             return
-        await self.log_view.notice(failure.message + retry, "error")
+        hint = " Fix it with F4, then press ctrl+r." if failure.kind == api.AUTH else " Press ctrl+r to retry."
+        if failure.kind == api.RATE_LIMITED and failure.retry_after:
+            hint = f" The server asks to wait {failure.retry_after:.0f} s; press ctrl+r after that."
+        await self.log_view.notice(failure.message + hint, "error")
         self.set_status(failure.message)
 
-    # -- rate limit countdown ---------------------------------------------------------
+    def retry_wait(self, failure: api.Failed) -> float | None:
+        """Seconds to wait before retrying by ourselves, or None to leave it to the user.
 
-    async def start_countdown(self, failure: api.Failed) -> None:
+        A rate limit is retried after the wait the server asks for (up to MAX_WAIT); server errors,
+        timeouts and refused connections after a short backoff, as often as settings.retries allows.
+        """
+        allowed = self.app.settings.retries
+        if failure.kind == api.RATE_LIMITED:
+            wait = failure.retry_after if failure.retry_after is not None else 2.0 * 2**self._retries_done
+            return wait if wait <= MAX_WAIT and self._retries_done < max(allowed, 1) else None
+        if failure.kind in (api.SERVER, api.CONNECTION, api.TIMEOUT) and self._retries_done < allowed:
+            return 2.0 * 2**self._retries_done
+        return None
+
+    # -- automatic retry countdown ------------------------------------------------------
+
+    async def start_countdown(self, reason: str, wait: float) -> None:
         notice = await self.log_view.notice("", "warning")
-        remaining = math.ceil(failure.retry_after or 1)
+        remaining = math.ceil(wait)
 
         def tick() -> None:
             nonlocal remaining
             if remaining <= 0:
                 self.cancel_countdown()
-                notice.set_text(f"{failure.message} Retrying now.")
+                notice.set_text(f"{reason} Retrying now.")
                 self.run_worker(self.request_reply(), exit_on_error=False)
                 return
-            text = f"{failure.message} Retrying in {remaining} s (Escape cancels)."
+            text = f"{reason} Retrying in {remaining} s (Escape cancels)."
             notice.set_text(text)
             self.set_status(text)
             remaining -= 1
@@ -242,6 +267,7 @@ class ChatScreen(Screen):
             self.notify("A reply is still streaming: press Escape to stop it first.", severity="warning")
             return
         self.cancel_countdown()
+        self._retries_done = 0
         if not self.session.can_regenerate():
             self.notify("Nothing to regenerate yet: send a message first.", severity="warning")
             return

@@ -16,7 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from chinwag.config import Settings, validate
-from chinwag.providers import PROVIDERS
+from chinwag.providers import PROVIDERS, resolve
 
 LoadModels = Callable[[str, str | None, str | None], Awaitable[list[str]]]
 FIELDS = ("provider", "base_url", "model", "api_key", "temperature", "max_tokens",
@@ -45,6 +45,13 @@ def url_placeholder(provider: str | None) -> str:
     if spec is not None and spec.base_url:
         return f"default: {spec.base_url}"
     return "https://host/v1 (needed for custom)"
+
+
+def model_placeholder(provider: str | None) -> str:
+    spec = PROVIDERS.get(provider or "")
+    if spec is not None and spec.default_model:
+        return f"default: {spec.default_model}"
+    return "model id, e.g. gpt-4o-mini"
 
 
 class SettingsScreen(ModalScreen[Settings | None]):
@@ -79,7 +86,7 @@ class SettingsScreen(ModalScreen[Settings | None]):
                 yield from self.field("base_url", Input(
                     s.base_url or "", placeholder=url_placeholder(s.provider), compact=True))
                 yield from self.field("model", Input(
-                    s.model or "", placeholder="model id, e.g. gpt-4o-mini", compact=True))
+                    s.model or "", placeholder=model_placeholder(s.provider), compact=True))
                 yield Static("", id="model-note", classes="field-note", markup=False)
                 yield from self.field("api_key", Input(
                     s.api_key or "", password=True, placeholder=key_placeholder(s.provider),
@@ -122,11 +129,11 @@ class SettingsScreen(ModalScreen[Settings | None]):
         """List the provider's models in a worker; on failure the model stays free text."""
         if self.load_models is None:
             return
-        endpoint = (
-            self.raw("provider") or "openai",
-            self.raw("base_url").strip() or None,
-            self.raw("api_key").strip() or None,
-        )
+        base_url = self.raw("base_url").strip() or None
+        api_key = self.raw("api_key").strip() or None
+        draft = replace(self.settings, provider=self.raw("provider") or None,
+                        base_url=base_url, api_key=api_key)
+        endpoint = (resolve(draft).name, base_url, api_key)
         if endpoint == self.models_for:
             return
         self.models_for = endpoint
@@ -153,6 +160,7 @@ class SettingsScreen(ModalScreen[Settings | None]):
         provider = self.raw("provider") or None
         self.query_one("#field-base_url", Input).placeholder = url_placeholder(provider)
         self.query_one("#field-api_key", Input).placeholder = key_placeholder(provider)
+        self.query_one("#field-model", Input).placeholder = model_placeholder(provider)
         self.fetch_models()
 
     @on(Input.Blurred, "#field-base_url")
@@ -194,6 +202,6 @@ class SettingsScreen(ModalScreen[Settings | None]):
         self.dismiss(replace(self.settings, **values))
 
     def action_cancel(self) -> None:
-        if self.original_theme is not None and self.app.theme != self.original_theme:
+        if self.original_theme and self.app.theme != self.original_theme:
             self.app.theme = self.original_theme
         self.dismiss(None)

@@ -13,7 +13,7 @@ class Composer(TextArea):
 
     BINDINGS = [
         Binding("enter", "submit", "Send", key_display="⏎"),
-        Binding("ctrl+j", "newline", "Newline"),
+        Binding("ctrl+j", "newline", "Newline", show=False),
         Binding("shift+enter", "newline", "Newline", show=False),
     ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.reactive import reactive
@@ -10,7 +11,7 @@ from textual.widgets import Static
 from chinwag.pricing import format_cost
 from chinwag.session import Meter, Totals
 
-BAR_WIDTH = 22
+BAR_WIDTH = 30
 
 
 def bar(used: int, total: int, width: int = BAR_WIDTH) -> Text:
@@ -35,6 +36,13 @@ def _totals(table: Table, label: str, totals: Totals) -> None:
     table.add_row("  cost", format_cost(totals.cost))
 
 
+def _grid() -> Table:
+    table = Table.grid(padding=(0, 1), expand=True)
+    table.add_column(ratio=1)
+    table.add_column(justify="right")
+    return table
+
+
 class TokenMeter(Static):
     """Renders a Meter; the chat screen sets ``meter`` and the widget redraws."""
 
@@ -45,12 +53,12 @@ class TokenMeter(Static):
         if meter is None:
             return Text("Counting tokens…", style="italic")
         estimate = "" if meter.exact else "~"
-        table = Table.grid(padding=(0, 1), expand=True)
-        table.add_column(ratio=1)
-        table.add_column(justify="right")
-        table.add_row(Text("Next request", style="bold"), "")
-        table.add_row("  tokens", f"{estimate}{meter.request_tokens:,} / {meter.budget:,}")
-        table.add_row(bar(meter.request_tokens, meter.budget), "")
+        head = _grid()
+        head.add_row(Text("Next request", style="bold"), "")
+        head.add_row("  tokens", f"{estimate}{meter.request_tokens:,} / {meter.budget:,}")
+        width = max(self.content_region.width - 2, 4)
+        meter_bar = Text("  ").append_text(bar(meter.request_tokens, meter.budget, min(width, BAR_WIDTH)))
+        table = _grid()
         table.add_row("  messages in context", f"{meter.sent} of {meter.total}")
         table.add_row("  draft", f"{estimate}{meter.draft_tokens:,}")
         table.add_row("  context window", _num(meter.context_window))
@@ -70,4 +78,4 @@ class TokenMeter(Static):
         _totals(table, "Conversation", meter.conversation)
         table.add_row("", "")
         _totals(table, "Session", meter.session)
-        return table
+        return Group(head, meter_bar, table)
