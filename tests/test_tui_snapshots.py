@@ -1,0 +1,80 @@
+"""Snapshots of the chat screen in a dark and a light theme (pytest-textual-snapshot).
+
+Update with `pytest tests/test_tui_snapshots.py --snapshot-update` after a deliberate change
+of look; the dark one is the screenshot in the README.
+"""
+
+from __future__ import annotations
+
+import pytest
+from tui_helpers import wait_for
+
+from chinwag.config import Settings
+from chinwag.conversation import ASSISTANT, USER, Conversation, Message, Persona
+from chinwag.tui.app import ChinwagApp
+from chinwag.tui.widgets.token_meter import TokenMeter
+
+REPLY = """Sure. Here is the weather **in a table**, since you asked so nicely:
+
+| Day | Sky | High |
+|-----|-----|------|
+| Mon | sun | 21 °C |
+| Tue | rain | 14 °C |
+
+```python
+def forecast(day: str) -> str:
+    return "probably rain"
+```
+
+- bring an umbrella
+- or don't, see if I care
+"""
+
+
+def fixed_conversation() -> Conversation:
+    conversation = Conversation(
+        id="20261124-215500-3f2a9c",
+        title="Weather complaints",
+        created_at="2026-11-24T21:55:00Z",
+        model="gpt-4o-mini",
+        provider="custom",
+        persona=Persona("sassy", "You are a fed up and sassy assistant who hates answering questions."),
+        settings={"temperature": 0.7, "max_tokens": 1024, "token_budget": 8000},
+    )
+    conversation.messages = [
+        Message(USER, "What is the weather like this week?", created_at="2026-11-24T21:55:03Z"),
+        Message(
+            ASSISTANT, REPLY, created_at="2026-11-24T21:55:05Z", model="gpt-4o-mini", finish_reason="stop",
+            usage={"prompt_tokens": 38, "completion_tokens": 96},
+        ),
+        Message(USER, "And [bold]tomorrow[/bold]?", created_at="2026-11-24T21:56:00Z"),
+        Message(
+            ASSISTANT, "Tomorrow? Same as toda", created_at="2026-11-24T21:56:02Z", model="gpt-4o-mini",
+            finish_reason="interrupted", usage={"prompt_tokens": 150, "completion_tokens": 6, "estimated": True},
+        ),
+    ]
+    return conversation
+
+
+def snapshot_app(theme: str) -> ChinwagApp:
+    settings = Settings(provider="custom", base_url="http://127.0.0.1:9/v1", model="gpt-4o-mini", theme=theme)
+    return ChinwagApp(settings, conversation=fixed_conversation())
+
+
+async def meter_ready(pilot) -> None:
+    """Wait for the meter, then until the screen stops changing (Markdown mounts its blocks late)."""
+    pilot.app.chat.composer.cursor_blink = False  # a blinking cursor is not part of the look
+    meter = pilot.app.screen.query_one(TokenMeter)
+    await wait_for(pilot, lambda: meter.meter is not None, "meter")
+    previous = None
+    for _ in range(40):
+        await pilot.pause(0.05)
+        current = pilot.app.export_screenshot()
+        if current == previous:
+            return
+        previous = current
+
+
+@pytest.mark.parametrize("theme", ["chinwag-dark", "chinwag-light"])
+def test_chat_screen(snap_compare, theme):
+    assert snap_compare(snapshot_app(theme), terminal_size=(120, 40), run_before=meter_ready)
