@@ -7,13 +7,17 @@ person understands and stops. The API key never appears in a message.
 from __future__ import annotations
 
 import email.utils
+import os
 import json
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Mapping, Union
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, AsyncIterator, Mapping, Union
+from urllib.parse import urlsplit, urlunsplit
 
-import openai
+if TYPE_CHECKING:  # the SDK takes over a second to import: load it when first needed
+    import openai
 
 from chinwag.conversation import Message
 
@@ -85,14 +89,25 @@ class ChatClient:
     def __init__(self, base_url: str | None, api_key: str | None, timeout: float = 60, max_retries: int = 2):
         self._key = api_key or ""
         self._timeout = timeout
-        self._openai = openai.AsyncOpenAI(
-            base_url=base_url, api_key=api_key or NO_KEY, timeout=timeout, max_retries=max_retries
+        self._base_url = base_url
+        self._max_retries = max_retries
+
+    @cached_property
+    def _openai(self) -> "openai.AsyncOpenAI":
+        import openai
+
+        return openai.AsyncOpenAI(
+            base_url=self._base_url, api_key=self._key or NO_KEY, timeout=self._timeout, max_retries=self._max_retries
         )
 
     @property
     def base_url(self) -> str:
         """The endpoint, without any user:password part."""
-        return str(self._openai.base_url.copy_with(username=None, password=None)).rstrip("/")
+        url = urlsplit(self._base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1")
+        netloc = url.hostname or ""
+        if url.port:
+            netloc += f":{url.port}"
+        return urlunsplit(url._replace(netloc=netloc)).rstrip("/")
 
     async def stream(
         self, model: str, messages: list[dict], temperature: float | None = None, max_tokens: int | None = None
@@ -148,12 +163,15 @@ class ChatClient:
             raise ClientError(failure) from None
 
     async def aclose(self) -> None:
-        await self._openai.close()
+        if "_openai" in self.__dict__:  # never created: nothing to close
+            await self._openai.close()
 
     # -- failures --------------------------------------------------------------
 
     def _failure(self, exc: Exception, model: str, started: bool) -> Failed | None:
         """The Failed event for ``exc``; None for exceptions that are not API failures."""
+        import openai
+
         if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):
             return Failed(MALFORMED, "The server sent a part of the reply that could not be read "
                                      "(not valid JSON). The partial text is kept.")
@@ -178,6 +196,8 @@ class ChatClient:
         return None
 
     def _status_failure(self, exc: openai.APIStatusError, model: str) -> Failed:
+        import openai
+
         status = exc.status_code
         detail = self._detail(exc)
         if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):

@@ -18,7 +18,7 @@ from collections import Counter
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from chinwag import paths
 from chinwag.conversation import Conversation, FormatError, Message
@@ -64,6 +64,8 @@ class Hit:
 
 
 class Store:
+    """The conversations folder. Safe to use from several processes at once."""
+
     def __init__(self, root: Path | None = None) -> None:
         self.root = Path(root) if root is not None else paths.conversations_dir()
         self.last_merge_count = 0  # messages taken from the disk by the last save
@@ -97,6 +99,8 @@ class Store:
                 path.unlink()
             except FileNotFoundError:
                 raise NotFoundError(f"There is no conversation {conv_id}.") from None
+            with suppress(OSError):
+                (self.root / f".{conv_id}.lock").unlink()
         fsync_dir(self.root)
         self._seen.pop(conv_id, None)
 
@@ -140,8 +144,8 @@ class Store:
         """Conversations whose title or messages contain ``text`` (any case), newest first."""
         return list(self.iter_search(text))
 
-    def iter_search(self, text: str) -> Iterator[Hit]:
-        """``search`` one hit at a time, so a caller can stop part-way (e.g. a newer query)."""
+    def iter_search(self, text: str, stop: Callable[[], bool] | None = None) -> Iterator[Hit]:
+        """``search`` one hit at a time; ends early once ``stop()`` is true (e.g. a newer query)."""
         if not text.strip():
             return
         needle = text.casefold()
@@ -149,6 +153,8 @@ class Store:
         # These characters are escaped in the raw JSON, so a raw substring test would miss them.
         escaped = any(c in '"\\' or ord(c) < 0x20 for c in text)
         for summary in self.list():
+            if stop is not None and stop():
+                return
             if summary.error is not None:
                 continue
             try:
@@ -209,7 +215,7 @@ class Store:
         for conv_id, stamp in files.items():
             entry = entries.get(conv_id)
             if entry is None or entry[1] != stamp:
-                entry = self._summarize(conv_id)
+                entry = self._summarize(conv_id, stamp)
                 if entry is None:
                     continue
             fresh[conv_id] = entry
@@ -220,13 +226,12 @@ class Store:
         summaries.sort(key=lambda s: (str(s.updated_at), str(s.created_at), s.id), reverse=True)
         return summaries
 
-    def _summarize(self, conv_id: str) -> tuple[Summary, Stamp] | None:
+    def _summarize(self, conv_id: str, stamp: Stamp) -> tuple[Summary, Stamp] | None:
         try:
             raw, stamp = _read_raw(self.root / f"{conv_id}.json", conv_id)
+            return summarize(_decode(raw, conv_id)), stamp
         except NotFoundError:
             return None
-        try:
-            return summarize(_decode(raw, conv_id)), stamp
         except UnreadableError as exc:
             return unreadable(conv_id, exc.reason, stamp), stamp
 
@@ -264,6 +269,8 @@ def _read_raw(path: Path, conv_id: str) -> tuple[bytes, Stamp]:
             return f.read(), _stamp(os.fstat(f.fileno()))
     except FileNotFoundError:
         raise NotFoundError(f"There is no conversation {conv_id}.") from None
+    except OSError as exc:
+        raise UnreadableError(f"cannot be opened ({exc.strerror or exc})") from None
 
 
 def _decode(raw: bytes, conv_id: str) -> Conversation:

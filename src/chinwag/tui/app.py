@@ -106,14 +106,19 @@ class ChinwagApp(App):
         self.push_screen(ChatScreen(self.new_session(self.initial_conversation), self.resolved.missing))
         for warning in self.startup_warnings:
             self.notify(warning, title="Configuration", severity="warning", markup=False, timeout=10)
+
+    def on_ready(self) -> None:
+        # After the first frame: slow loads would otherwise hold the GIL while we paint.
         self.warm_up()
 
     @work(thread=True, exit_on_error=False)
     def warm_up(self) -> None:
-        """Load the tokenizer off the start-up path (about half a second)."""
+        """Load the tokenizer and the OpenAI SDK off the start-up path (together over a second)."""
         from chinwag.tokens import warm_up
 
         warm_up(self.chat.session.model)
+        self.call_from_thread(self.chat.update_meter)
+        import openai  # noqa: F401  (the first request then starts at once)
 
     # -- actions ---------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,6 +23,7 @@ from chinwag.tui.widgets.message import STATUS_WORDS, MessageView, Notice
 from chinwag.tui.widgets.token_meter import TokenMeter
 
 DRAFT_DEBOUNCE = 0.15
+FRAME = 1 / 20  # how often streamed text reaches the screen
 MAX_WAIT = 120.0  # longer waits are left to the user, as the SDK does
 
 
@@ -71,9 +73,10 @@ class ChatScreen(Screen):
 
     async def on_mount(self) -> None:
         self.composer.border_title = "Message (Enter send · ctrl+j newline)"
-        await self.show_conversation()
+        # The first count loads the tokenizer: the app asks for the meter once that is done.
+        await self.show_conversation(meter=False)
 
-    async def show_conversation(self) -> None:
+    async def show_conversation(self, meter: bool = True) -> None:
         conversation = self.session.conversation
         self.refresh_header()
         await self.log_view.show(conversation.messages)
@@ -84,7 +87,8 @@ class ChatScreen(Screen):
                 f"{self.setup_problem}\nPress F4 to choose a provider or enter a base URL; F1 lists every key.",
                 "warning",
             )
-        self.update_meter()
+        if meter:
+            self.update_meter()
 
     def refresh_header(self) -> None:
         conversation = self.session.conversation
@@ -166,13 +170,22 @@ class ChatScreen(Screen):
         self.update_meter()
         failure: api.Failed | None = None
         stream = view.stream()
+        pending: list[str] = []
+        flushed = time.monotonic()
         try:
             async for event in self.session.reply(message):
                 if isinstance(event, api.Delta):
-                    await stream.write(clean(event.text))
+                    # Batch deltas: each Markdown update costs a layout, whatever its size.
+                    pending.append(event.text)
+                    if time.monotonic() - flushed >= FRAME:
+                        await stream.write(clean("".join(pending)))
+                        pending.clear()
+                        flushed = time.monotonic()
                 elif isinstance(event, api.Failed):
                     failure = event
         finally:
+            if pending:
+                await stream.write(clean("".join(pending)))
             await stream.stop()
             await self._settle_view(view, message, failure)
 

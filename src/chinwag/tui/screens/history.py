@@ -35,6 +35,9 @@ PREVIEW_CHARS = 1500  # of each message in the preview
 TITLE_WIDTH = 34
 MATCH_WIDTH = 44
 TABLE_KEYS = ("r", "d", "e")
+PAGE = 200  # rows added to the table at a time
+PAGE_MARGIN = 20  # add the next page when the cursor comes this close to the last row
+BOTTOM_CHUNK = 1000  # rows added per turn of the event loop on the way to the oldest
 
 Row = tuple[Summary, str | None]  # a conversation and, when searching, the matching snippet
 
@@ -109,7 +112,9 @@ def unreadable_preview(summary: Summary) -> Text:
 
 
 class HistoryTable(DataTable):
-    """The conversation list. Its keys act on the highlighted row; other letters start a search."""
+    """The conversation list, added a page at a time as the cursor or the view nears its end
+    (DataTable measures every cell it is given: ten thousand rows at once would freeze the
+    screen for seconds). Its keys act on the highlighted row; other letters start a search."""
 
     BINDINGS = [
         Binding("enter", "select_cursor", "Resume"),
@@ -124,6 +129,73 @@ class HistoryTable(DataTable):
         def __init__(self, character: str) -> None:
             super().__init__()
             self.character = character
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.entries: list[Row] = []  # every row to show, newest first
+        self.by_id: dict[str, Summary] = {}
+        self.searching = False
+
+    @property
+    def highlighted(self) -> Summary | None:
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except CellDoesNotExist:
+            return None
+        return self.by_id.get(key.value or "")
+
+    def show(self, rows: list[Row], searching: bool, keep: str | None = None) -> None:
+        """Replace the rows (and the columns: a search adds "Match"); keep ``keep`` highlighted."""
+        self.clear(columns=True)
+        self.entries, self.searching = list(rows), searching
+        self.by_id = {summary.id: summary for summary, _ in self.entries}
+        self.add_column("Title", key="title")
+        if searching:
+            self.add_column("Match", key="match")
+        self.add_column("Last change", key="updated")
+        self.add_column("Persona", key="persona")
+        self.add_column("Model", key="model")
+        self.add_column(Text("Msgs", justify="right"), key="messages")
+        self.add_column(Text("Tokens", justify="right"), key="tokens")
+        ids = [summary.id for summary, _ in self.entries]
+        index = ids.index(keep) if keep in self.by_id else 0
+        self.load_more(max(PAGE, index + 1))
+        if index:
+            self.move_cursor(row=index)
+
+    def load_more(self, count: int = PAGE) -> None:
+        for summary, snippet in self.entries[self.row_count : self.row_count + count]:
+            self.add_row(*row_cells(summary, snippet, self.searching), key=summary.id)
+
+    def remove(self, conv_id: str) -> None:
+        self.entries = [row for row in self.entries if row[0].id != conv_id]
+        if self.by_id.pop(conv_id, None) is not None and conv_id in self.rows:
+            self.remove_row(conv_id)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= self.row_count - PAGE_MARGIN:
+            self.load_more()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value >= self.max_scroll_y - self.size.height and self.row_count < len(self.entries):
+            self.load_more()
+
+    def action_scroll_bottom(self) -> None:
+        self._to_bottom(self.entries)
+
+    def _to_bottom(self, entries: list[Row]) -> None:
+        """Add the remaining rows a chunk per turn of the event loop (keys still work), then go
+        to the oldest; stop if the rows were replaced meanwhile."""
+        if entries is not self.entries:
+            return
+        if self.row_count < len(entries):
+            self.load_more(BOTTOM_CHUNK)
+            self.set_timer(0.001, lambda: self._to_bottom(entries))
+            return
+        super().action_scroll_bottom()
 
     def on_key(self, event: Key) -> None:
         if event.is_printable and event.character and event.key not in TABLE_KEYS:
@@ -174,7 +246,6 @@ class HistoryScreen(Screen[Conversation | None]):
         # Previews and exports read through a second Store: loading a file records its stamp,
         # and the app's store must keep the stamp of the open chat's last save for merging.
         self.reader = Store(store.root)
-        self.rows: dict[str, Summary] = {}  # what the table shows, by id
         self.listing: list[Summary] | None = None  # the full list, newest first
         self._debounce: Timer | None = None
 
@@ -186,7 +257,7 @@ class HistoryScreen(Screen[Conversation | None]):
                     id="history-search", select_on_focus=False)
         yield Static("Loading…", id="history-count", markup=False)
         with Horizontal(id="history-body"):
-            yield HistoryTable(id="history-table", cursor_type="row", zebra_stripes=True)
+            yield HistoryTable(id="history-table")
             with VerticalScroll(id="history-preview-pane"):
                 yield Static("", id="history-preview", markup=False)
         yield Footer()
@@ -204,14 +275,7 @@ class HistoryScreen(Screen[Conversation | None]):
 
     @property
     def highlighted(self) -> Summary | None:
-        table = self.table
-        if not table.row_count:
-            return None
-        try:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        except CellDoesNotExist:
-            return None
-        return self.rows.get(key.value or "")
+        return self.table.highlighted
 
     # -- listing and searching ---------------------------------------------------
 
@@ -219,14 +283,12 @@ class HistoryScreen(Screen[Conversation | None]):
     def load_rows(self, query: str, keep: str | None = None) -> None:
         """The full list (empty query) or the matches, then shown on the table."""
         worker = get_current_worker()
-        rows: list[Row] = []
+        rows: list[Row]
         if not query.strip():
             rows = [(summary, None) for summary in self.reader.list()]
         else:
-            for hit in self.reader.iter_search(query):
-                if worker.is_cancelled:
-                    return
-                rows.append((hit.summary, hit.snippet))
+            hits = self.reader.iter_search(query, stop=lambda: worker.is_cancelled)
+            rows = [(hit.summary, hit.snippet) for hit in hits]
         if not worker.is_cancelled:
             self.app.call_from_thread(self._show_rows, query, rows, keep)
 
@@ -240,25 +302,12 @@ class HistoryScreen(Screen[Conversation | None]):
         self.fill(rows, query, keep)
 
     def fill(self, rows: list[Row], query: str, keep: str | None = None) -> None:
-        table = self.table
+        """Show ``rows``; a new search highlights its first match, the full list the row last on."""
         current = self.highlighted
-        keep = keep or (current.id if current else None)
         searching = bool(query.strip())
-        table.clear(columns=True)
-        table.add_column("Title", key="title")
-        if searching:
-            table.add_column("Match", key="match")
-        table.add_column("Last change", key="updated")
-        table.add_column("Persona", key="persona")
-        table.add_column("Model", key="model")
-        table.add_column(Text("Msgs", justify="right"), key="messages")
-        table.add_column(Text("Tokens", justify="right"), key="tokens")
-        self.rows = {}
-        for summary, snippet in rows:
-            table.add_row(*row_cells(summary, snippet, searching), key=summary.id)
-            self.rows[summary.id] = summary
-        if keep in self.rows:
-            table.move_cursor(row=list(self.rows).index(keep))
+        if keep is None and not searching and current is not None:
+            keep = current.id
+        self.table.show(rows, searching, keep)
         self.show_count(query)
         if not rows:
             self.query_one("#history-preview", Static).update(
@@ -268,7 +317,7 @@ class HistoryScreen(Screen[Conversation | None]):
     def show_count(self, query: str | None = None) -> None:
         query = self.search.value if query is None else query
         total = len(self.listing) if self.listing is not None else None
-        shown = len(self.rows)
+        shown = len(self.table.entries)
         if not query.strip():
             line = f"{shown:,} conversation{'s' if shown != 1 else ''}"
         elif total is None:
@@ -301,7 +350,7 @@ class HistoryScreen(Screen[Conversation | None]):
 
     @on(DataTable.RowHighlighted, "#history-table")
     def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.show_preview(self.rows.get(event.row_key.value or ""))
+        self.show_preview(self.table.by_id.get(event.row_key.value or ""))
 
     def show_preview(self, summary: Summary | None) -> None:
         if summary is None:
@@ -418,8 +467,7 @@ class HistoryScreen(Screen[Conversation | None]):
         self.notify(f"Deleted {summary.title or summary.id}", markup=False)
         if self.listing is not None:
             self.listing = [s for s in self.listing if s.id != summary.id]
-        self.rows.pop(summary.id, None)
-        self.table.remove_row(summary.id)
+        self.table.remove(summary.id)
         self.show_count()
         self.call_after_refresh(lambda: self.show_preview(self.highlighted))
 

@@ -1,0 +1,156 @@
+"""Benchmarks of the chat TUI, run by hand: `python bench/bench_tui.py`.
+
+1. Time to the first frame: `chinwag` against a bare Textual app, both started as fresh
+   processes in the same run (imports included); the bare app is the floor.
+2. Streaming: a ~4,000-token reply at 500 chunks/s from the loopback server (in its own process):
+   how long after the last chunk arrives the whole text is on screen, and the app's CPU time
+   per chunk (the server's CPU is not counted).
+Prints figures and ratios; machines are noisy, so read the ratios.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+BARE = """
+from textual.app import App
+from textual.widgets import Footer, Header, Static
+class Bare(App):
+    def compose(self):
+        yield Header(); yield Static("hello"); yield Footer()
+    def on_ready(self):
+        print("ready", flush=True)
+Bare().run(headless=True)
+"""
+
+CHINWAG = """
+from chinwag.config import Settings
+from chinwag.tui.app import ChinwagApp
+class Timed(ChinwagApp):
+    def on_ready(self):
+        print("ready", flush=True)
+Timed(Settings(provider="custom", base_url="http://127.0.0.1:9/v1", model="gpt-4o-mini")).run(headless=True)
+"""
+
+
+def first_frame(code: str, env: dict, runs: int) -> float:
+    """Median seconds from starting the process to its first frame (the app's Ready event)."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        child = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
+        assert child.stdout.readline().strip() == "ready"
+        times.append(time.perf_counter() - start)
+        child.kill()
+        child.wait()
+    return statistics.median(times)
+
+
+def reply_text(tokens: int) -> str:
+    from chinwag.tokens import TokenCounter
+
+    paragraph = (
+        "The **quick** brown fox jumps over the lazy dog, and then `writes` some code:\n\n"
+        "```python\nfor i in range(10):\n    print(i)\n```\n\n- a list item\n- another one\n\n"
+    )
+    counter = TokenCounter("gpt-4o-mini")
+    text = ""
+    while counter.count_text(text) < tokens:
+        text += paragraph
+    return text
+
+
+def serve(text: str, chunks: int, delay: float, ready) -> None:
+    from server import ChatServer
+
+    server = ChatServer().start()
+    server.reply(text, chunks=chunks, delay=delay)
+    ready.send(server.base_url)
+    time.sleep(120)
+
+
+async def stream_once(base_url: str, text: str, chunks: int) -> tuple[float, float]:
+    from tui_helpers import chat, make_app, send
+
+    from chinwag import client as api
+
+    class Server:  # make_app only needs the URL
+        pass
+
+    server = Server()
+    server.base_url = base_url
+    app = make_app(server)
+    last_chunk = {}
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        session = chat(app).session
+        original = session.client.stream
+
+        async def timed_stream(*args, **kwargs):
+            async for event in original(*args, **kwargs):
+                if isinstance(event, api.Finished):
+                    last_chunk["at"] = time.perf_counter()
+                yield event
+
+        session.client.stream = timed_stream
+        cpu_start = time.process_time()
+        await send(pilot, "stream please")
+        while "at" not in last_chunk:  # a cheap wait, so the bench itself costs little CPU
+            await asyncio.sleep(0.01)
+        while True:
+            views = chat(app).log_view.views()
+            body = views[-1].body if len(views) == 2 else None
+            if body is not None and getattr(body, "source", None) == text and "at" in last_chunk:
+                on_screen = time.perf_counter()
+                break
+            await asyncio.sleep(0.001)
+        cpu = time.process_time() - cpu_start
+    return on_screen - last_chunk["at"], cpu / chunks
+
+
+def main() -> None:
+    tmp = tempfile.mkdtemp(prefix="chinwag-bench-")
+    env = dict(os.environ)
+    for name in ("DATA", "CONFIG", "CACHE", "STATE"):
+        env[f"XDG_{name}_HOME"] = os.path.join(tmp, name.lower())
+        os.environ[f"XDG_{name}_HOME"] = env[f"XDG_{name}_HOME"]
+    runs = 5
+    first_frame(CHINWAG, env, 1)  # warm the OS file cache and prime the tiktoken cache
+    bare = first_frame(BARE, env, runs)
+    ours = first_frame(CHINWAG, env, runs)
+    print(f"first frame (median of {runs} fresh processes)")
+    print(f"  bare Textual app   {bare * 1000:8.0f} ms")
+    print(f"  chinwag            {ours * 1000:8.0f} ms   ratio {ours / bare:.2f}x the floor")
+
+    text = reply_text(4000)
+    from chinwag.tokens import TokenCounter
+
+    tokens = TokenCounter("gpt-4o-mini").count_text(text)
+    chunks = tokens  # about one token a chunk, as real servers send
+    receive, send_end = multiprocessing.Pipe(duplex=False)
+    process = multiprocessing.Process(target=serve, args=(text, chunks, 1 / 500, send_end), daemon=True)
+    process.start()
+    base_url = receive.recv()
+    try:
+        lag, cpu_per_chunk = asyncio.run(stream_once(base_url, text, chunks))
+    finally:
+        process.terminate()
+    print(f"streaming {tokens:,} tokens in {chunks:,} chunks at 500 chunks/s")
+    print(f"  final text on screen after the last chunk   {lag * 1000:8.1f} ms")
+    print(f"  app CPU time per chunk                      {cpu_per_chunk * 1e6:8.0f} µs"
+          f"   ({cpu_per_chunk * 500 * 100:.0f}% of one core at 500 chunks/s)")
+
+
+if __name__ == "__main__":
+    main()
