@@ -210,7 +210,7 @@ class ChatScreen(Screen):
         if failure.kind == api.RATE_LIMITED and failure.retry_after:
             hint = f" The server asks to wait {failure.retry_after:.0f} s; press ctrl+r after that."
         await self.log_view.notice(failure.message + hint, "error")
-        self.set_status(failure.message)
+        self.set_status("No reply (see above). ctrl+r retries.")
 
     def retry_wait(self, failure: api.Failed) -> float | None:
         """Seconds to wait before retrying by ourselves, or None to leave it to the user.
@@ -239,9 +239,8 @@ class ChatScreen(Screen):
                 notice.set_text(f"{reason} Retrying now.")
                 self.run_worker(self.request_reply(), exit_on_error=False)
                 return
-            text = f"{reason} Retrying in {remaining} s (Escape cancels)."
-            notice.set_text(text)
-            self.set_status(text)
+            notice.set_text(f"{reason} Retrying in {remaining} s (Escape cancels).")
+            self.set_status(f"Retrying in {remaining} s…")
             remaining -= 1
 
         tick()
