@@ -255,3 +255,46 @@ async def test_escape_cancels_automatic_retry(chat_server):
         await pilot.press("escape")
         await wait_for(pilot, lambda: "Automatic retry cancelled" in screen_text(app), "cancelled")
     assert len(chat_server.chat_requests) == 1
+
+
+async def test_settings_change_model_is_saved_and_used(chat_server):
+    import tomllib
+
+    from chinwag import paths
+    from chinwag.tui.screens.settings import SettingsScreen
+
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen), "settings")
+        app.screen.query_one("#field-model").value = "gpt-4.1-mini"
+        app.screen.query_one("#field-token_budget").value = "6000"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SettingsScreen), "saved")
+        await wait_for(pilot, lambda: paths.config_file().exists(), "config written")
+        assert "gpt-4.1-mini" in chat(app).sub_title
+        await send(pilot, "which model?")
+        await wait_for(pilot, lambda: len(chat_server.chat_requests) == 1 and not replying(app), "reply")
+    saved = tomllib.loads(paths.config_file().read_text())
+    assert saved["model"] == "gpt-4.1-mini" and saved["token_budget"] == 6000
+    assert saved["base_url"] == chat_server.base_url  # what was in use is kept
+    assert chat_server.chat_requests[0].body["model"] == "gpt-4.1-mini"
+    assert only_document()["settings"]["token_budget"] == 6000
+
+
+async def test_theme_from_palette_applies_and_is_saved(chat_server):
+    import tomllib
+
+    from chinwag import paths
+
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.theme == "chinwag-dark"
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Theme: chinwag-light")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.theme == "chinwag-light", "theme applied")
+        await wait_for(pilot, lambda: paths.config_file().exists(), "config written")
+    assert tomllib.loads(paths.config_file().read_text())["theme"] == "chinwag-light"
