@@ -298,3 +298,33 @@ async def test_theme_from_palette_applies_and_is_saved(chat_server):
         await wait_for(pilot, lambda: app.theme == "chinwag-light", "theme applied")
         await wait_for(pilot, lambda: paths.config_file().exists(), "config written")
     assert tomllib.loads(paths.config_file().read_text())["theme"] == "chinwag-light"
+
+
+async def test_first_run_fixed_from_settings_then_sends(chat_server):
+    from chinwag.tui.screens.settings import SettingsScreen
+
+    app = make_app(None)
+    async with app.run_test(size=SIZE) as pilot:
+        assert "OPENAI_API_KEY" in screen_text(app)
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen), "settings")
+        app.screen.query_one("#field-provider").value = "custom"
+        app.screen.query_one("#field-base_url").value = chat_server.base_url
+        app.screen.query_one("#field-model").value = "gpt-4o-mini"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SettingsScreen), "saved")
+        assert app.resolved.missing is None
+        await send(pilot, "hello at last")
+        await wait_for(pilot, lambda: "You said: hello at last" in screen_text(app), "reply")
+
+
+async def test_ollama_needs_no_key():
+    from chinwag.config import Settings
+    from chinwag.tui.app import ChinwagApp
+
+    app = ChinwagApp(Settings(), overrides={"provider": "ollama"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.resolved.missing is None
+        assert "API key" not in screen_text(app)
+        assert "ollama" in chat(app).sub_title
