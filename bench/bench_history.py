@@ -5,8 +5,8 @@
 Headless (App.run_test). "open" runs from pressing F2 until the table shows its first page
 and the count of every conversation; "all rows" from ctrl+end (which adds every remaining
 row) until the cursor is on the oldest; "search" from setting the query (one keystroke's
-worth) until the table shows the hits, including the 0.1 s debounce. "stall" is the longest the event loop went without running
-a 5 ms timer meanwhile: what a person typing would feel. Generating the files and the first
+worth) until the table shows the hits, including the 0.1 s debounce. "stall" is the longest
+the event loop went without running a 5 ms timer meanwhile: what a person typing would feel. Generating the files and the first
 index build (which counts every message's tokens) are one-time costs, reported apart.
 """
 
@@ -43,8 +43,11 @@ class StallMeter:
         self.last, self.worst = time.perf_counter(), 0.0
 
 
-async def until(pilot, condition) -> None:
+async def until(pilot, condition, limit: float = 120.0) -> None:
+    give_up = time.perf_counter() + limit
     while not condition():
+        if time.perf_counter() > give_up:
+            raise SystemExit(f"gave up after {limit:.0f} s: {pilot.app.screen!r}")
         await pilot.pause(0.002)
 
 
@@ -81,7 +84,8 @@ async def measure(root: Path) -> dict[str, float]:
         stall.reset()
         start = time.perf_counter()
         screen.search.value = RARE_WORD
-        await until(pilot, lambda: str(screen.query_one("#history-count").content) == f"{expected:,} of {total:,} conversations"
+        counted = f"{expected:,} of {total:,} conversations"
+        await until(pilot, lambda: str(screen.query_one("#history-count").content) == counted
                     and screen.table.row_count == expected)
         searched, search_stall = time.perf_counter() - start, stall.worst
     return {"open": opened, "open_stall": open_stall, "all": everything, "all_stall": all_stall,

@@ -15,6 +15,7 @@ import pytest
 from server import ChatServer
 from tui_helpers import SIZE, chat, make_app, only_document, replying, screen_text, send, wait_for
 
+from chinwag import paths
 from chinwag.tui.screens.chat import ChatScreen
 from chinwag.tui.screens.help import HelpScreen
 from chinwag.tui.widgets.token_meter import TokenMeter
@@ -27,10 +28,18 @@ TRACEBACK_WORDS = ("Traceback", "Error(", "Exception(", 'File "', "openai.")
 def rendered_text(app) -> str:
     """Everything on the terminal screen (incl. toasts), one line per row."""
     svg = app.export_screenshot()
-    rows: dict[str, list[str]] = {}
-    for y, text in re.findall(r'<text[^>]*\by="([\d.]+)"[^>]*>(.*?)</text>', svg, re.S):
-        rows.setdefault(y, []).append(html.unescape(text).replace("\xa0", " "))
-    return "\n".join("".join(parts) for _, parts in sorted(rows.items(), key=lambda kv: float(kv[0])))
+    rows: dict[float, list[tuple[float, float, str]]] = {}
+    pattern = r'<text[^>]*?\bx="([\d.]+)" y="([\d.]+)" textLength="([\d.]+)"[^>]*>(.*?)</text>'
+    for x, y, length, text in re.findall(pattern, svg, re.S):
+        rows.setdefault(float(y), []).append((float(x), float(length), html.unescape(text).replace("\xa0", " ")))
+    lines = []
+    for _, parts in sorted(rows.items()):
+        line, end = "", 0.0
+        for x, length, text in sorted(parts):
+            line += (" " if x > end + 1 else "") + text
+            end = x + length
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def everything_shown(app) -> str:
@@ -207,6 +216,29 @@ async def test_broken_stream_keeps_the_partial_reply(chat_server, fault):
     assert messages[1]["superseded"] is True and messages[1]["finish_reason"] == finish_reason
 
 
+EMPTY_FAULTS = {
+    "cut-off-before-text": (lambda s: s.cut_off(""), "cut off"),
+    "malformed-before-text": (lambda s: s.malformed(""), "could not be read"),
+    "error-frame-before-text": (lambda s: s.mid_stream_error(""), "instead of a reply"),
+}
+
+
+@pytest.mark.parametrize("fault", EMPTY_FAULTS, ids=list(EMPTY_FAULTS))
+async def test_broken_stream_before_any_text_claims_no_partial_reply(chat_server, fault):
+    script, words = EMPTY_FAULTS[fault]
+    script(chat_server)
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, PROMPT)
+        await wait_for(pilot, lambda: words in screen_text(app) and not replying(app), "the notice")
+        assert "partial text is kept" not in everything_shown(app)
+        assert "No reply text arrived" in screen_text(app)
+        no_traceback(app)
+        assert [m["content"] for m in only_document()["messages"]] == [PROMPT]
+        await assert_responsive(pilot, app)
+        await retry_until_answered(pilot, app)
+
+
 # -- odd but valid streams: nothing to complain about ---------------------------------------
 
 
@@ -233,10 +265,54 @@ async def test_reply_without_usage_is_estimated(chat_server):
         await wait_for(pilot, lambda: not replying(app) and len(only_document()["messages"]) == 2, "reply")
         meter = app.screen.query_one(TokenMeter)
         await wait_for(pilot, lambda: meter.meter is not None and meter.meter.last_estimated, "estimated meter")
-        await wait_for(pilot, lambda: "estimated: the server sent no usage" in rendered_text(app), "the meter note")
+        await wait_for(pilot, lambda: re.search(r"completion +~\d", rendered_text(app)), "a ~ count in the meter")
         no_traceback(app)
         await assert_responsive(pilot, app)
         await retry_until_answered(pilot, app)
     first = only_document()["messages"][1]
     assert first["content"] == "No counts from this server" and first["finish_reason"] == "stop"
     assert first["usage"]["estimated"] is True and first["usage"]["completion_tokens"] > 0
+
+
+# -- the disk: a folder that cannot be written -----------------------------------------------
+
+
+def block_conversations_folder() -> None:
+    """Put a plain file where the conversations folder goes: every save fails (even as root)."""
+    folder = paths.conversations_dir()
+    if folder.exists():
+        folder.rename(folder.with_name("conversations-moved"))
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("not a folder")
+
+
+@pytest.mark.xfail(reason="ChatScreen.send lets the store's OSError escape: the app exits and the draft is lost",
+                   strict=True)
+async def test_unwritable_folder_on_send_is_explained_and_keeps_the_draft(chat_server):
+    block_conversations_folder()
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, PROMPT)
+        await wait_for(pilot, lambda: "save" in screen_text(app).lower(), "the could-not-save notice")
+        assert app.is_running
+        no_traceback(app)
+        assert chat(app).composer.text == PROMPT
+        assert chat_server.chat_requests == []  # nothing is sent that could not be saved first
+        await assert_responsive(pilot, app)
+
+
+@pytest.mark.xfail(reason="a failed save at the end of a reply is shown as 'The reply failed unexpectedly: "
+                          "FileExistsError(17, ...)'", strict=True)
+async def test_unwritable_folder_during_a_reply_is_explained(chat_server):
+    chat_server.reply("slow words " * 10, chunks=10, delay=0.1)
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, PROMPT)
+        await wait_for(pilot, lambda: "slow" in chat(app).session.conversation.messages[-1].content, "streaming")
+        block_conversations_folder()
+        await wait_for(pilot, lambda: not replying(app), "the end of the reply")
+        await wait_for(pilot, lambda: "not saved" in screen_text(app).lower()
+                       or "could not save" in screen_text(app).lower(), "the could-not-save notice", steps=40)
+        no_traceback(app)
+        assert "slow words" in screen_text(app)
+        await assert_responsive(pilot, app)

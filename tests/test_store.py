@@ -113,6 +113,13 @@ def test_unreadable_files_are_listed_and_never_touched(store, content, reason):
     assert not list(store.root.glob(".broken.json.tmp-*"))
 
 
+def test_a_folder_named_like_a_document_is_not_a_conversation(store):
+    (store.root / "odd.json").mkdir(parents=True)
+    assert store.list() == []
+    with pytest.raises(UnreadableError, match="cannot be opened"):
+        store.load("odd")
+
+
 def test_corrupt_file_stays_byte_identical_through_everything(store):
     corrupt = b'{"format": "chinwag.conversation", "version": 1, "id": "c", "title": "hello' + bytes(range(256))
     path = store.root / "corrupt.json"
@@ -318,7 +325,7 @@ def test_delete_and_rename(store):
     with pytest.raises(ValueError):
         store.rename(conv.id, "   ")
     store.delete(conv.id)
-    assert store.list() == []
+    assert store.list() == [] and not any(store.root.glob(f"*{conv.id}*"))
     with pytest.raises(NotFoundError):
         store.delete(conv.id)
 

@@ -120,6 +120,7 @@ class ChatClient:
             options["max_tokens"] = max_tokens
         finish_reason: str | None = None
         started = False
+        kept = False  # some text arrived: a failure from here on leaves a partial reply
         try:
             response = await self._openai.chat.completions.create(
                 model=model, messages=messages, stream=True, stream_options={"include_usage": True}, **options
@@ -131,6 +132,7 @@ class ChatClient:
                         if choice.index != 0:
                             continue
                         if choice.delta is not None and choice.delta.content:
+                            kept = True
                             yield Delta(choice.delta.content)
                         if choice.finish_reason:
                             finish_reason = choice.finish_reason
@@ -141,14 +143,14 @@ class ChatClient:
                             chunk.usage.total_tokens or 0,
                         )
         except Exception as exc:  # noqa: BLE001 - every failure becomes a Failed event
-            failure = self._failure(exc, model, started)
+            failure = self._failure(exc, model, started, kept)
             if failure is None:
                 raise
             yield failure
             return
         if finish_reason is None:
-            yield Failed(CUT_OFF, "The reply was cut off: the stream ended before the model finished. "
-                                  "The partial text is kept.")
+            yield Failed(CUT_OFF, "The reply was cut off: the stream ended before the model finished."
+                                  + _kept(kept))
         else:
             yield Finished(finish_reason)
 
@@ -168,13 +170,14 @@ class ChatClient:
 
     # -- failures --------------------------------------------------------------
 
-    def _failure(self, exc: Exception, model: str, started: bool) -> Failed | None:
-        """The Failed event for ``exc``; None for exceptions that are not API failures."""
+    def _failure(self, exc: Exception, model: str, started: bool, kept: bool = False) -> Failed | None:
+        """The Failed event for ``exc``; None for exceptions that are not API failures.
+        ``started``: the stream had begun; ``kept``: some reply text had arrived."""
         import openai
 
         if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):
             return Failed(MALFORMED, "The server sent a part of the reply that could not be read "
-                                     "(not valid JSON). The partial text is kept.")
+                                     "(not valid JSON)." + _kept(kept))
         if isinstance(exc, openai.APIStatusError):
             return self._status_failure(exc, model)
         if isinstance(exc, openai.APITimeoutError):
@@ -183,14 +186,14 @@ class ChatClient:
         if isinstance(exc, openai.APIConnectionError):
             if started:
                 return Failed(CUT_OFF, "The reply was cut off: the connection dropped before the model "
-                                       "finished. The partial text is kept.")
+                                       "finished." + _kept(kept))
             return Failed(CONNECTION, f"Could not reach the server at {self.base_url}. "
                                       "Is it running, and is the base URL right?")
         if isinstance(exc, openai.APIError):  # an {"error": ...} frame in the stream
             detail = self._detail(exc)
             kind = CONTEXT_LENGTH if self._is_context_length(exc) else SERVER
-            return Failed(kind, f"The server reported an error part-way through the reply: {detail} "
-                                "The partial text is kept.")
+            when = "part-way through the reply" if kept else "instead of a reply"
+            return Failed(kind, f"The server reported an error {when}: {detail}" + _kept(kept))
         if isinstance(exc, openai.OpenAIError):
             return Failed(UNKNOWN, f"The request failed: {self._redact(str(exc))}")
         return None
@@ -235,6 +238,10 @@ class ChatClient:
 
     def _redact(self, text: str) -> str:
         return text.replace(self._key, "***") if len(self._key) >= 4 else text
+
+
+def _kept(kept: bool) -> str:
+    return " The partial text is kept." if kept else " No reply text arrived."
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:

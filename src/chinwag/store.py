@@ -14,7 +14,6 @@ import re
 import secrets
 import stat as stat_mode
 import time
-from collections import Counter
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -306,22 +305,35 @@ def encode(conv: Conversation) -> bytes:
 
 def merge(ours: Conversation, disk: Conversation) -> int:
     """Add to ``ours`` the messages only ``disk`` has (same created_at, role and content =
-    same message), ordered by created_at; return how many were added."""
+    same message), ordered by created_at; return how many were added.
+
+    Timestamps have one-second resolution: within a second, the disk's messages (in the disk's
+    order) come before ours that were never saved, which are newer than the file we read.
+    """
 
     def key(m: Message) -> tuple[str, str, str]:
         return (str(m.created_at), m.role, m.content)
 
-    have = Counter(key(m) for m in ours.messages)
-    missing = []
+    unsaved: dict[tuple[str, str, str], list[Message]] = {}
+    for message in ours.messages:
+        unsaved.setdefault(key(message), []).append(message)
+    in_disk_order, missing = [], []
     for message in disk.messages:
-        if have[key(message)]:
-            have[key(message)] -= 1
+        same = unsaved.get(key(message))
+        if same:
+            mine = same.pop(0)
+            for name, value in message.extra.items():  # e.g. marked superseded by the other writer
+                mine.extra.setdefault(name, value)
+            in_disk_order.append(mine)
         else:
             missing.append(message)
+            in_disk_order.append(message)
     for name, value in disk.extra.items():
         ours.extra.setdefault(name, value)
     if missing:
-        ours.messages[:] = sorted(ours.messages + missing, key=lambda m: str(m.created_at))
+        never_saved = {id(m) for same in unsaved.values() for m in same}
+        rest = [m for m in ours.messages if id(m) in never_saved]
+        ours.messages[:] = sorted(in_disk_order + rest, key=lambda m: str(m.created_at))
         ours.updated_at = max(ours.updated_at, disk.updated_at)
         ours.title = ours.title or disk.title
     return len(missing)

@@ -155,6 +155,9 @@ class ChinwagApp(App):
         for where, bindings in (("Chat", ChatScreen.BINDINGS), ("Anywhere", self.BINDINGS)):
             for binding in bindings:
                 rows.append((where, binding.key, binding.description))
+        from chinwag.tui.screens.history import HistoryScreen
+
+        rows += HistoryScreen.HELP_ROWS
         rows += [
             ("Anywhere", "ctrl+p", "Command palette: every action, themes"),
             ("Anywhere", "tab / shift+tab", "Move focus (chat pane scrolls with arrows and page keys)"),
@@ -177,6 +180,18 @@ class ChinwagApp(App):
                 await self.resume_conversation(conversation)
 
         self.push_screen(HistoryScreen(self.store, self.chat.session.conversation.id), chosen)
+
+    def on_history_screen_renamed(self, event) -> None:
+        # The open conversation keeps its new title: its next save must not write the old one back.
+        chat = self.chat
+        if chat.session.conversation.id == event.conversation.id:
+            chat.session.conversation.title = event.conversation.title
+            chat.refresh_header()
+
+    async def on_history_screen_deleted(self, event) -> None:
+        # The open conversation was deleted: start afresh rather than write its file back.
+        if self.chat.session.conversation.id == event.conv_id:
+            await self.action_new_conversation()
 
     async def resume_conversation(self, conversation: Conversation) -> None:
         """Show a saved conversation and carry on in it: its persona, model and settings return."""

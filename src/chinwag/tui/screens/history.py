@@ -32,8 +32,8 @@ CSS = Path(__file__).parent / "history.tcss"
 SEARCH_DEBOUNCE = 0.1  # seconds after the last keystroke
 PREVIEW_MESSAGES = 10
 PREVIEW_CHARS = 1500  # of each message in the preview
-TITLE_WIDTH = 34
-MATCH_WIDTH = 44
+TITLE_WIDTH = 30
+MATCH_WIDTH = 40
 TABLE_KEYS = ("r", "d", "e")
 PAGE = 200  # rows added to the table at a time
 PAGE_MARGIN = 20  # add the next page when the cursor comes this close to the last row
@@ -58,7 +58,7 @@ def one_line(text: str, width: int) -> str:
 def row_cells(summary: Summary, snippet: str | None, searching: bool) -> list[Text]:
     """Title, [match,] updated, persona, model, messages, tokens — all plain Text, never markup."""
     if summary.error is not None:
-        title = Text(f"unreadable: {one_line(summary.id, TITLE_WIDTH - 12)}", style="italic")
+        title = Text(f"unreadable: {one_line(summary.id, 40)}", style="italic")
         numbers = [Text(""), Text("")]
     else:
         title = Text(one_line(summary.title or "Untitled", TITLE_WIDTH))
@@ -70,8 +70,8 @@ def row_cells(summary: Summary, snippet: str | None, searching: bool) -> list[Te
         cells.append(Text(one_line(snippet or "", MATCH_WIDTH), style="italic"))
     cells += [
         Text(local_time(summary.updated_at)),
-        Text(one_line(summary.persona, 16)),
-        Text(one_line(summary.model, 24)),
+        Text(one_line(summary.persona, 12)),
+        Text(one_line(summary.model, 18)),
         *numbers,
     ]
     return cells
@@ -148,9 +148,8 @@ class HistoryTable(DataTable):
 
     def show(self, rows: list[Row], searching: bool, keep: str | None = None) -> None:
         """Replace the rows (and the columns: a search adds "Match"); keep ``keep`` highlighted."""
+        self.entries, self.by_id = [], {}  # clear() scrolls to the top: nothing to add meanwhile
         self.clear(columns=True)
-        self.entries, self.searching = list(rows), searching
-        self.by_id = {summary.id: summary for summary, _ in self.entries}
         self.add_column("Title", key="title")
         if searching:
             self.add_column("Match", key="match")
@@ -159,6 +158,8 @@ class HistoryTable(DataTable):
         self.add_column("Model", key="model")
         self.add_column(Text("Msgs", justify="right"), key="messages")
         self.add_column(Text("Tokens", justify="right"), key="tokens")
+        self.entries, self.searching = list(rows), searching
+        self.by_id = {summary.id: summary for summary, _ in self.entries}
         ids = [summary.id for summary, _ in self.entries]
         index = ids.index(keep) if keep in self.by_id else 0
         self.load_more(max(PAGE, index + 1))

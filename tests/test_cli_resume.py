@@ -1,0 +1,123 @@
+"""`chinwag --resume ID` and `--continue`: the real CLI path up to the moment the app would take
+the terminal (ChinwagApp.run is stood in for), then that same app driven with the pilot."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from tui_helpers import SIZE, chat, replying, saved_documents, screen_text, send, wait_for
+
+from chinwag import logs, paths
+from chinwag.cli import main
+from chinwag.conversation import Conversation
+from chinwag.store import Store
+from chinwag.tui.app import ChinwagApp
+
+
+def saved(text: str, reply: str, when: str) -> Conversation:
+    conv = Conversation(created_at=when)
+    conv.add_user(text)
+    conv.add_assistant(reply)
+    conv.updated_at = when
+    Store().save(conv)
+    return conv
+
+
+@pytest.fixture
+def two():
+    old = saved("What is the weather like today?", "Grey, obviously.", "2026-01-02T10:00:00Z")
+    new = saved("Write a haiku about tea", "Steam curls from the cup", "2026-03-04T12:00:00Z")
+    return old, new
+
+
+@pytest.fixture
+def launched(monkeypatch):
+    """Apps that `chinwag` built and would have run; the logging run() set up is undone after."""
+    apps: list[ChinwagApp] = []
+    monkeypatch.setattr(ChinwagApp, "run", lambda self, *args, **kwargs: apps.append(self))
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    levels = {name: logging.getLogger(name).level for name in logs.NOISY}
+    yield apps
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+    for name, old in levels.items():
+        logging.getLogger(name).setLevel(old)
+
+
+def opened(apps: list[ChinwagApp]) -> Conversation:
+    (app,) = apps
+    return app.initial_conversation
+
+
+def test_continue_opens_the_latest(two, launched):
+    _, new = two
+    assert main(["--continue"]) == 0
+    assert opened(launched).id == new.id
+    assert [m.content for m in opened(launched).messages] == ["Write a haiku about tea", "Steam curls from the cup"]
+    assert Store().resolve("latest") == new.id  # the same helper run() uses
+
+
+def test_continue_skips_an_unreadable_newest_file(two, launched):
+    _, new = two
+    (paths.conversations_dir() / "20991231-235959-ffffff.json").write_text("{ not json")
+    assert main(["--continue"]) == 0
+    assert opened(launched).id == new.id
+
+
+def test_resume_by_id_and_by_prefix(two, launched):
+    old, _ = two
+    assert main(["--resume", old.id]) == 0
+    assert main(["--resume", old.id[:-1]]) == 0
+    assert [app.initial_conversation.id for app in launched] == [old.id, old.id]
+
+
+def test_resume_unknown_id_exits_1_with_close_matches(two, launched, capsys):
+    old, _ = two
+    near = old.id[:-1] + ("0" if old.id[-1] != "0" else "1")
+    assert main(["--resume", near]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"chinwag: No conversation matches '{near}'.")
+    assert f"Closest: {old.id}" in err
+    assert main(["--resume", "nope"]) == 1
+    assert "No conversation matches 'nope'." in capsys.readouterr().err
+    assert launched == []  # the app was never built
+
+
+def test_continue_with_nothing_saved_exits_1(launched, capsys):
+    assert main(["--continue"]) == 1
+    assert "no saved conversations yet" in capsys.readouterr().err
+    assert launched == []
+
+
+def test_resume_unreadable_file_exits_1_and_leaves_it(two, launched, capsys):
+    broken = paths.conversations_dir() / "20260101-000000-badbad.json"
+    broken.write_bytes(b'{"format": "chinwag.conversation", ')
+    assert main(["--resume", "20260101-000000-badbad"]) == 1
+    assert "not valid JSON" in capsys.readouterr().err
+    assert broken.read_bytes() == b'{"format": "chinwag.conversation", '
+    assert launched == []
+
+
+async def test_continued_chat_shows_history_and_appends_to_the_same_file(two, launched, chat_server):
+    old, new = two
+    chat_server.reply("Oolong, then.")
+    assert main(["--continue", "--base-url", chat_server.base_url, "--model", "gpt-4o-mini"]) == 0
+    (app,) = launched
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "Steam curls from the cup" in screen_text(app), "resumed messages")
+        assert chat(app).title == "Write a haiku about tea"
+        await send(pilot, "Which tea?")
+        await wait_for(pilot, lambda: not replying(app) and len(chat_server.chat_requests) == 1, "reply")
+    sent = [m["content"] for m in chat_server.chat_requests[0].body["messages"] if m["role"] != "system"]
+    assert sent == ["Write a haiku about tea", "Steam curls from the cup", "Which tea?"]
+    assert len(saved_documents()) == 2
+    document = json.loads((paths.conversations_dir() / f"{new.id}.json").read_text())
+    assert [m["content"] for m in document["messages"]][-2:] == ["Which tea?", "Oolong, then."]
+    assert json.loads((paths.conversations_dir() / f"{old.id}.json").read_text())["messages"][-1]["content"] == (
+        "Grey, obviously.")

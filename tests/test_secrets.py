@@ -1,0 +1,174 @@
+"""The API key reaches the server and nowhere else: not a document, index, export, log or message.
+
+Only config.toml may hold a key the user typed into the settings, and then it is private (0600).
+"""
+
+from __future__ import annotations
+
+import logging
+import stat
+import uuid
+
+import pytest
+from test_crash_tui import chinwag, pty_missing
+from test_hostile import export_via_tui, rendered_text
+from textual.widgets import Input
+from tui_helpers import SIZE, chat, make_app, only_document, replying, screen_text, send, wait_for
+
+from chinwag import cli, logs, paths
+from chinwag.export import FORMATS
+from chinwag.tui.app import ChinwagApp
+from chinwag.tui.screens.chat import ChatScreen
+from chinwag.tui.screens.settings import SettingsScreen
+
+
+@pytest.fixture
+def debug_log():
+    """setup_logging(debug=True) for the test; the root logger is put back afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    levels = {name: logging.getLogger(name).level for name in logs.NOISY}
+    secrets = set(logs._secrets)
+    yield logs.setup_logging(debug=True)
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    logs._handler = None
+    logs._secrets.clear()
+    logs._secrets.update(secrets)
+    root.setLevel(level)
+    for name, old in levels.items():
+        logging.getLogger(name).setLevel(old)
+
+
+def files_holding(root, secret: str) -> list[str]:
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and secret.encode() in p.read_bytes())
+
+
+def assert_log_written_without(log_path, secret: str) -> None:
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    text = log_path.read_text("utf-8")
+    assert log_path.parent == paths.log_dir()
+    assert "DEBUG" in text and "/chat/completions" in text  # the session really was logged
+    assert secret not in text
+
+
+async def chat_with_failures_and_exports(pilot, app, server, key: str, exports) -> None:
+    """A 401 whose message echoes the key, a retry, a second turn, every export, then quit."""
+    server.fail(401, f"Incorrect API key provided: {key}. You can find your API key at ...")
+    await send(pilot, "hello with a key")
+    await wait_for(pilot, lambda: "API key" in screen_text(app), "the 401 notice")
+    assert key not in screen_text(app) and key not in rendered_text(app)
+    await pilot.press("ctrl+r")
+    await wait_for(pilot, lambda: not replying(app) and "You said: hello with a key" in screen_text(app), "retry")
+    await send(pilot, "second turn")
+    await wait_for(pilot, lambda: not replying(app) and "You said: second turn" in screen_text(app), "reply 2")
+    exports.mkdir()
+    for fmt in FORMATS:
+        await export_via_tui(pilot, app, fmt, exports / f"chat.{fmt}")
+    await pilot.press("ctrl+q")
+
+
+async def test_key_from_the_environment_is_used_and_never_written(chat_server, monkeypatch, isolated_dirs,
+                                                                  debug_log):
+    key = "sk-test-" + uuid.uuid4().hex
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await chat_with_failures_and_exports(pilot, app, chat_server, key, isolated_dirs / "exports")
+    assert {r.headers.get("authorization") for r in chat_server.chat_requests} == {f"Bearer {key}"}
+    assert len(only_document()["messages"]) == 4
+    assert_log_written_without(debug_log, key)
+    assert files_holding(isolated_dirs, key) == []
+
+
+async def test_key_typed_into_settings_stays_in_the_private_config(chat_server, isolated_dirs, debug_log):
+    key = "typed" + uuid.uuid4().hex  # no sk- prefix: no pattern would catch it by its shape
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen), "settings")
+        field = app.screen.query_one("#field-api_key", Input)
+        field.focus()
+        await pilot.press(*key)
+        assert field.value == key
+        assert key not in rendered_text(app)  # a password box
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChatScreen), "settings closed")
+        await wait_for(pilot, lambda: paths.config_file().exists() and key in paths.config_file().read_text(),
+                       "config.toml written")
+        await chat_with_failures_and_exports(pilot, app, chat_server, key, isolated_dirs / "exports")
+    assert {r.headers.get("authorization") for r in chat_server.chat_requests} == {f"Bearer {key}"}
+    assert_log_written_without(debug_log, key)
+    config = paths.config_file()
+    assert files_holding(isolated_dirs, key) == [str(config.relative_to(isolated_dirs))]
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+
+
+async def test_failure_messages_never_show_the_key(chat_server, monkeypatch):
+    key = "sk-test-" + uuid.uuid4().hex
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    chat_server.fail(400, f"Bad request from key {key}")
+    chat_server.mid_stream_error("partial", message=f"upstream rejected {key}")
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "first")
+        await wait_for(pilot, lambda: "Bad request from key" in screen_text(app), "the 400 notice")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "upstream rejected" in screen_text(app), "the error frame notice")
+        assert key not in screen_text(app) and key not in rendered_text(app)
+        assert key not in str(chat(app).query_one("#status").render())
+    assert key not in str(only_document())
+
+
+# -- the --debug flag ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def launched(monkeypatch):
+    """`chinwag` builds the app but does not run it; logging is put back afterwards."""
+    apps: list[ChinwagApp] = []
+    monkeypatch.setattr(ChinwagApp, "run", lambda self, *args, **kwargs: apps.append(self))
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    levels = {name: logging.getLogger(name).level for name in logs.NOISY}
+    yield apps
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    logs._handler = None
+    root.setLevel(level)
+    for name, old in levels.items():
+        logging.getLogger(name).setLevel(old)
+
+
+@pytest.mark.parametrize("flags, level", [(["--debug"], logging.DEBUG), ([], logging.INFO)])
+def test_debug_flag_reaches_the_log(chat_server, launched, flags, level):
+    assert cli.main([*flags, "--base-url", chat_server.base_url]) == 0
+    assert len(launched) == 1
+    assert logging.getLogger().level == level
+    assert logging.getLogger("openai").level == (logging.DEBUG if flags else logging.WARNING)
+    logging.getLogger("chinwag.test").info("written by the test")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    assert "written by the test" in (paths.log_dir() / "chinwag.log").read_text("utf-8")
+
+
+@pytest.mark.skipif(pty_missing, reason="needs a POSIX pseudo-terminal (os.openpty)")
+def test_real_program_with_debug_logs_everything_but_the_key(chat_server, isolated_dirs):
+    key = "sk-test-" + uuid.uuid4().hex
+    with chinwag(chat_server, "--debug", env={"OPENAI_API_KEY": key}) as term:
+        term.ready()
+        term.type("hello from a terminal\r")
+        term.wait_for(lambda: any(r.usage for r in chat_server.chat_requests), "the reply")
+        term.wait_for(lambda: b"You said: hello" in term.output, "the reply on screen")
+        assert term.quit() == 0
+    assert chat_server.chat_requests[0].headers["authorization"] == f"Bearer {key}"
+    log = (paths.log_dir() / "chinwag.log").read_text("utf-8")
+    assert "DEBUG" in log and "/chat/completions" in log
+    assert files_holding(isolated_dirs, key) == []
