@@ -236,8 +236,6 @@ def test_a_real_terminal_never_receives_a_replys_escapes(chat_server):
     assert replies(documents()[0])[0]["content"] == HOSTILE
 
 
-@pytest.mark.xfail(reason="a pasted C1 control (U+009B CSI, U+009D OSC) is drawn raw by the composer and, once "
-                          "sent, by the header title", strict=True)
 def test_a_real_terminal_never_receives_a_pastes_escapes(chat_server):
     pasted = "hi \x9d0;owned\x9c there \x9b2J x"
     with chinwag(chat_server) as term:

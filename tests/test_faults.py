@@ -286,8 +286,6 @@ def block_conversations_folder() -> None:
     folder.write_text("not a folder")
 
 
-@pytest.mark.xfail(reason="ChatScreen.send lets the store's OSError escape: the app exits and the draft is lost",
-                   strict=True)
 async def test_unwritable_folder_on_send_is_explained_and_keeps_the_draft(chat_server):
     block_conversations_folder()
     app = make_app(chat_server)
@@ -301,8 +299,6 @@ async def test_unwritable_folder_on_send_is_explained_and_keeps_the_draft(chat_s
         await assert_responsive(pilot, app)
 
 
-@pytest.mark.xfail(reason="a failed save at the end of a reply is shown as 'The reply failed unexpectedly: "
-                          "FileExistsError(17, ...)'", strict=True)
 async def test_unwritable_folder_during_a_reply_is_explained(chat_server):
     chat_server.reply("slow words " * 10, chunks=10, delay=0.1)
     app = make_app(chat_server)

@@ -102,8 +102,6 @@ async def test_escapes_in_a_reply_never_reach_the_terminal_or_text_exports(chat_
     assert "\\u001b]52;c;aGVsbG8=" in exports["json"]
 
 
-@pytest.mark.xfail(reason="each delta is cleaned alone: a sequence split across deltas shows as '␛]52;c;...' "
-                          "garbage on screen (harmless, but unlike the reopened reply)", strict=True)
 async def test_an_escape_split_across_chunks_leaves_no_garbage(chat_server):
     chat_server.reply(ESCAPES, chunks=12, delay=0.1)  # slow: each piece reaches the screen alone
     app = make_app(chat_server)
@@ -117,8 +115,6 @@ async def test_an_escape_split_across_chunks_leaves_no_garbage(chat_server):
     assert only_document()["messages"][1]["content"] == ESCAPES
 
 
-@pytest.mark.xfail(reason="the conversation title (header) is the raw first message: ESC and NUL reach the "
-                          "terminal", strict=True)
 async def test_escapes_in_a_sent_message_never_reach_the_terminal(chat_server):
     chat_server.reply("ok")
     app = make_app(chat_server)
@@ -131,8 +127,6 @@ async def test_escapes_in_a_sent_message_never_reach_the_terminal(chat_server):
     assert chat_server.chat_requests[0].body["messages"][-1]["content"] == ESCAPES
 
 
-@pytest.mark.xfail(reason="the composer (TextArea) draws a pasted draft raw: ESC and NUL reach the terminal",
-                   strict=True)
 async def test_pasted_escapes_never_reach_the_terminal(chat_server):
     app = make_app(chat_server)
     async with app.run_test(size=SIZE) as pilot:

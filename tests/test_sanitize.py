@@ -69,3 +69,15 @@ def test_printable_text_is_untouched(text):
 def test_clean_is_idempotent():
     raw = "\x1b[1mbold\x1b[0m \x1b stray \x9b1m\r\n"
     assert clean(clean(raw)) == clean(raw)
+
+
+def test_split_unfinished_holds_back_only_an_open_sequence():
+    from chinwag.sanitize import split_unfinished
+
+    assert split_unfinished("plain text") == ("plain text", "")
+    assert split_unfinished("copy \x1b]52;c;aGVs") == ("copy ", "\x1b]52;c;aGVs")
+    assert split_unfinished("red \x1b[3") == ("red ", "\x1b[3")
+    assert split_unfinished("esc \x1b") == ("esc ", "\x1b")
+    assert split_unfinished("osc \x1b]0;t\x1b") == ("osc ", "\x1b]0;t\x1b")
+    assert split_unfinished("done \x1b[31mred") == ("done \x1b[31mred", "")
+    assert split_unfinished("title \x1b]0;x\x07 after") == ("title \x1b]0;x\x07 after", "")

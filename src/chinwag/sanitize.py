@@ -37,3 +37,20 @@ def clean(text: str) -> str:
     text = _SEQUENCE.sub("", text)
     text = text.replace("\r\n", "\n").replace("\x1b", VISIBLE_ESC)
     return _CONTROL.sub("", text)
+
+
+# An escape sequence cut short at the end of a piece of a stream: its opener and no terminator yet.
+_UNFINISHED = re.compile(
+    r"(?:\x1b|\x1b\[[0-?]*[ -/]*|\x9b[0-?]*[ -/]*"
+    r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x9c]*|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x9c]*\x1b)\Z"
+)
+UNFINISHED_LIMIT = 4096  # a "sequence" longer than this is not held back any more
+
+
+def split_unfinished(text: str) -> tuple[str, str]:
+    """(text to show now, a trailing unfinished escape sequence to hold until more arrives)."""
+    match = _UNFINISHED.search(text[-UNFINISHED_LIMIT:]) if _SUSPECT.search(text[-UNFINISHED_LIMIT:]) else None
+    if match is None:
+        return text, ""
+    cut = len(text) - (len(match.group()))
+    return text[:cut], text[cut:]

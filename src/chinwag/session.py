@@ -22,10 +22,18 @@ from chinwag.conversation import (
     Message,
 )
 from chinwag.personas import PersonaSpec
-from chinwag.store import Store
+from chinwag.store import Store, StoreError
 from chinwag.tokens import TokenCounter, Window, select_window
 
 SUPERSEDED = "superseded"  # extra flag on a reply replaced by regenerate: kept, never sent
+
+
+def save_problem(error: Exception) -> str:
+    """A failed save in words: what went wrong and where, never a repr."""
+    if isinstance(error, OSError):
+        where = f" ({error.filename})" if error.filename else ""
+        return f"{error.strerror or error}{where}"
+    return str(error)
 
 
 @dataclass
@@ -167,9 +175,16 @@ class ChatSession:
 
     def submit(self, text: str) -> Message:
         """Add the user's message and save it before anything goes out."""
+        title = self.conversation.title
         message = self.conversation.add_user(text)
         self.counter.count_message(message)
-        self.save()
+        try:
+            self.save()
+        except (OSError, StoreError):
+            # Not saved, so not sent: take it back out; the caller keeps the draft.
+            self.conversation.messages.remove(message)
+            self.conversation.title = title
+            raise
         return message
 
     def can_regenerate(self) -> bool:

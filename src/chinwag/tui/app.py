@@ -18,6 +18,7 @@ from chinwag.logs import register_secret
 from chinwag.conversation import Conversation
 from chinwag.personas import PersonaSpec, load_personas
 from chinwag.providers import Resolved, resolve
+from chinwag.sanitize import clean
 from chinwag.session import ChatSession, Totals, start_conversation
 from chinwag.store import Store
 from chinwag.tui.screens.chat import ChatScreen
@@ -201,7 +202,7 @@ class ChinwagApp(App):
         chat.session = self.new_session(conversation)
         chat.composer.clear()
         await chat.show_conversation()
-        self.notify(f"Resumed: {conversation.title}", markup=False)
+        self.notify(f"Resumed: {clean(conversation.title)}", markup=False)
 
     def action_switch_persona(self) -> None:
         chat = self.chat
@@ -217,7 +218,7 @@ class ChinwagApp(App):
                 await chat.log_view.add(event)
             chat.refresh_header()
             chat.update_meter()
-            self.notify(f"Persona {spec.name} applies to the next reply.", markup=False)
+            self.notify(f"Persona {clean(spec.name)} applies to the next reply.", markup=False)
 
         self.push_screen(PersonaScreen(self.personas, current), chosen)
 

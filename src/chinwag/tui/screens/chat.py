@@ -15,8 +15,9 @@ from textual.worker import Worker, WorkerState
 
 from chinwag import client as api
 from chinwag.conversation import ASSISTANT, Message
-from chinwag.sanitize import clean
-from chinwag.session import ChatSession
+from chinwag.sanitize import clean, split_unfinished
+from chinwag.session import ChatSession, save_problem
+from chinwag.store import StoreError
 from chinwag.tui.widgets.chat_log import ChatLog
 from chinwag.tui.widgets.composer import Composer
 from chinwag.tui.widgets.message import STATUS_WORDS, MessageView, Notice
@@ -92,8 +93,8 @@ class ChatScreen(Screen):
 
     def refresh_header(self) -> None:
         conversation = self.session.conversation
-        self.title = conversation.title or "New conversation"
-        self.sub_title = f"{conversation.persona.name} · {conversation.provider} · {conversation.model}"
+        self.title = clean(conversation.title) or "New conversation"
+        self.sub_title = clean(f"{conversation.persona.name} · {conversation.provider} · {conversation.model}")
 
     def set_status(self, text: str) -> None:
         self.query_one("#status", Static).update(text)
@@ -141,7 +142,15 @@ class ChatScreen(Screen):
         self.cancel_countdown()
         self._retries_done = 0
         self.log_view.clear_notices()
-        message = self.session.submit(event.text)  # saved before anything goes out
+        try:
+            message = self.session.submit(event.text)  # saved before anything goes out
+        except (OSError, StoreError) as error:
+            await self.log_view.notice(
+                f"Could not save the conversation, so nothing was sent: {save_problem(error)}. "
+                "Your message is still in the composer.",
+                "error",
+            )
+            return
         self.composer.clear()
         self.refresh_header()
         await self.log_view.add(message)
@@ -170,24 +179,34 @@ class ChatScreen(Screen):
         self.update_meter()
         failure: api.Failed | None = None
         stream = view.stream()
-        pending: list[str] = []
+        unsent = ""
         flushed = time.monotonic()
+        save_error: Exception | None = None
         try:
             async for event in self.session.reply(message):
                 if isinstance(event, api.Delta):
                     # Batch deltas: each Markdown update costs a layout, whatever its size.
-                    pending.append(event.text)
+                    unsent += event.text
                     if time.monotonic() - flushed >= FRAME:
-                        await stream.write(clean("".join(pending)))
-                        pending.clear()
+                        # An escape sequence split between deltas is held until it is complete.
+                        ready, unsent = split_unfinished(unsent)
+                        await stream.write(clean(ready))
                         flushed = time.monotonic()
                 elif isinstance(event, api.Failed):
                     failure = event
+        except (OSError, StoreError) as error:  # the reply arrived but the save at its end failed
+            save_error = error
         finally:
-            if pending:
-                await stream.write(clean("".join(pending)))
+            if unsent:
+                await stream.write(clean(unsent))
             await stream.stop()
             await self._settle_view(view, message, failure)
+        if save_error is not None:
+            await self.log_view.notice(
+                f"The reply arrived but was not saved: {save_problem(save_error)}. "
+                "It stays on screen; chinwag saves again with your next message.",
+                "error",
+            )
 
     async def _settle_view(self, view: MessageView, message: Message, failure: api.Failed | None) -> None:
         if message not in self.session.conversation.messages:
@@ -316,7 +335,7 @@ class ChatScreen(Screen):
     async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.group == "reply":
             error = event.worker.error
-            await self.log_view.notice(f"The reply failed unexpectedly: {error!r}", "error")
+            await self.log_view.notice(f"The reply failed unexpectedly: {clean(str(error)) or type(error).__name__}", "error")
             self.set_status("")
 
     def add_notice(self, text: str, kind: str = "info") -> None:

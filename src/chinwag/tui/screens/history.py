@@ -437,7 +437,7 @@ class HistoryScreen(Screen[Conversation | None]):
                 self.notify(f"Not renamed: {error}", severity="error", markup=False)
                 return
             self.post_message(self.Renamed(conversation))
-            self.notify(f"Renamed to {conversation.title}", markup=False)
+            self.notify(f"Renamed to {clean(conversation.title)}", markup=False)
             self.reload(keep=summary.id)
 
         self.app.push_screen(HistoryRename(summary.title), chosen)

@@ -7,6 +7,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
+from chinwag.sanitize import clean
+
 
 class Composer(TextArea):
     """Multi-line input. Enter posts Submitted; ctrl+j (or shift+enter) inserts a newline."""
@@ -40,8 +42,13 @@ class Composer(TextArea):
             event.stop()
             event.prevent_default()
             self.action_newline()
-            return
-        await super()._on_key(event)
+        # Other keys: Textual calls TextArea._on_key next (handlers run along the MRO).
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        # A paste is text, never terminal control: escape sequences and controls go (a stray ESC
+        # shows as ␛), so the draft cannot drive the terminal and what is sent is what is seen.
+        # TextArea._on_paste runs after this one (handlers run along the MRO) and inserts it.
+        event.text = clean(event.text)
 
     def action_submit(self) -> None:
         if self.text.strip():
