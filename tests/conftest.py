@@ -26,3 +26,37 @@ def chat_server():
     """A running loopback Chat Completions server (see tests/server.py)."""
     with ChatServer() as server:
         yield server
+
+
+@pytest.fixture
+def restore_logging():
+    """Put the root logger, chinwag's log handler and the noisy loggers back after the test."""
+    import logging
+
+    from chinwag import logs
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    levels = {name: logging.getLogger(name).level for name in logs.NOISY}
+    secrets = set(logs._secrets)
+    yield
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    logs._handler = None
+    logs._secrets.clear()
+    logs._secrets.update(secrets)
+    root.setLevel(level)
+    for name, old in levels.items():
+        logging.getLogger(name).setLevel(old)
+
+
+@pytest.fixture
+def launched(monkeypatch, restore_logging):
+    """Apps that `chinwag` built and would have run (ChinwagApp.run records instead of running)."""
+    from chinwag.tui.app import ChinwagApp
+
+    apps: list = []
+    monkeypatch.setattr(ChinwagApp, "run", lambda self, *args, **kwargs: apps.append(self))
+    return apps

@@ -11,22 +11,13 @@ import types
 
 import pytest
 
+from documents import saved
+
 from chinwag import __version__, logs, paths
 from chinwag.cli import main
-from chinwag.conversation import Conversation
 
 # -- helpers -------------------------------------------------------------------
 
-
-def saved(title_text: str, reply: str, when: str, model: str = "gpt-4o-mini") -> Conversation:
-    from chinwag.store import Store
-
-    conv = Conversation(created_at=when, model=model)
-    conv.add_user(title_text)
-    conv.add_assistant(reply)
-    conv.updated_at = when
-    Store().save(conv)
-    return conv
 
 
 @pytest.fixture

@@ -4,25 +4,17 @@ the terminal (ChinwagApp.run is stood in for), then that same app driven with th
 from __future__ import annotations
 
 import json
-import logging
 
 import pytest
+from documents import saved
 from tui_helpers import SIZE, chat, replying, saved_documents, screen_text, send, wait_for
 
-from chinwag import logs, paths
+from chinwag import paths
 from chinwag.cli import main
 from chinwag.conversation import Conversation
 from chinwag.store import Store
 from chinwag.tui.app import ChinwagApp
 
-
-def saved(text: str, reply: str, when: str) -> Conversation:
-    conv = Conversation(created_at=when)
-    conv.add_user(text)
-    conv.add_assistant(reply)
-    conv.updated_at = when
-    Store().save(conv)
-    return conv
 
 
 @pytest.fixture
@@ -30,24 +22,6 @@ def two():
     old = saved("What is the weather like today?", "Grey, obviously.", "2026-01-02T10:00:00Z")
     new = saved("Write a haiku about tea", "Steam curls from the cup", "2026-03-04T12:00:00Z")
     return old, new
-
-
-@pytest.fixture
-def launched(monkeypatch):
-    """Apps that `chinwag` built and would have run; the logging run() set up is undone after."""
-    apps: list[ChinwagApp] = []
-    monkeypatch.setattr(ChinwagApp, "run", lambda self, *args, **kwargs: apps.append(self))
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    levels = {name: logging.getLogger(name).level for name in logs.NOISY}
-    yield apps
-    for handler in root.handlers[:]:
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
-    for name, old in levels.items():
-        logging.getLogger(name).setLevel(old)
 
 
 def opened(apps: list[ChinwagApp]) -> Conversation:

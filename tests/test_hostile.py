@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
 from rich.console import Console
 from test_faults import assert_responsive, no_traceback, rendered_text
 from textual import events

@@ -17,30 +17,14 @@ from tui_helpers import SIZE, chat, make_app, only_document, replying, screen_te
 
 from chinwag import cli, logs, paths
 from chinwag.export import FORMATS
-from chinwag.tui.app import ChinwagApp
 from chinwag.tui.screens.chat import ChatScreen
 from chinwag.tui.screens.settings import SettingsScreen
 
 
 @pytest.fixture
-def debug_log():
-    """setup_logging(debug=True) for the test; the root logger is put back afterwards."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    levels = {name: logging.getLogger(name).level for name in logs.NOISY}
-    secrets = set(logs._secrets)
-    yield logs.setup_logging(debug=True)
-    for handler in root.handlers[:]:
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    logs._handler = None
-    logs._secrets.clear()
-    logs._secrets.update(secrets)
-    root.setLevel(level)
-    for name, old in levels.items():
-        logging.getLogger(name).setLevel(old)
-
+def debug_log(restore_logging):
+    """setup_logging(debug=True) for the test; logging is put back afterwards."""
+    return logs.setup_logging(debug=True)
 
 def files_holding(root, secret: str) -> list[str]:
     for handler in logging.getLogger().handlers:
@@ -126,25 +110,6 @@ async def test_failure_messages_never_show_the_key(chat_server, monkeypatch):
 
 
 # -- the --debug flag ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def launched(monkeypatch):
-    """`chinwag` builds the app but does not run it; logging is put back afterwards."""
-    apps: list[ChinwagApp] = []
-    monkeypatch.setattr(ChinwagApp, "run", lambda self, *args, **kwargs: apps.append(self))
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    levels = {name: logging.getLogger(name).level for name in logs.NOISY}
-    yield apps
-    for handler in root.handlers[:]:
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    logs._handler = None
-    root.setLevel(level)
-    for name, old in levels.items():
-        logging.getLogger(name).setLevel(old)
 
 
 @pytest.mark.parametrize("flags, level", [(["--debug"], logging.DEBUG), ([], logging.INFO)])

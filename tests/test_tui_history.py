@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 from textual.widgets import Input, OptionList
+from documents import saved
 from tui_helpers import SIZE, chat, make_app, replying, saved_documents, screen_text, send, wait_for
 
 from chinwag import paths
@@ -16,14 +17,6 @@ from chinwag.tui.screens.chat import ChatScreen
 from chinwag.tui.screens.export import ExportScreen
 from chinwag.tui.screens.history import PAGE, HistoryConfirm, HistoryRename, HistoryScreen
 
-
-def saved(text: str, reply: str, when: str, model: str = "gpt-4o-mini") -> Conversation:
-    conv = Conversation(created_at=when, model=model)
-    conv.add_user(text)
-    conv.add_assistant(reply)
-    conv.updated_at = when  # the store keeps it: the list is ordered by it
-    Store().save(conv)
-    return conv
 
 
 @pytest.fixture

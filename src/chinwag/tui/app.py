@@ -119,7 +119,7 @@ class ChinwagApp(App):
 
         warm_up(self.chat.session.model)
         self.call_from_thread(self.chat.update_meter)
-        import openai  # noqa: F401  (the first request then starts at once)
+        import openai  # noqa: F401 - imported for its side effect: the first request starts at once
 
     # -- actions ---------------------------------------------------------------------
 
