@@ -82,7 +82,7 @@ async def test_failure_without_text_leaves_only_the_user_message(chat_server):
     assert isinstance(events[-1], api.Failed) and events[-1].kind == api.AUTH
     saved = saved_document(session)
     assert [m["role"] for m in saved["messages"]] == ["user"]
-    assert session.needs_reply()
+    assert session.candidates()[-1].role == "user"  # ready for ctrl+r
 
 
 async def test_cut_off_keeps_partial_reply_marked(chat_server):

@@ -69,7 +69,6 @@ class Meter:
     last_estimated: bool
     conversation: Totals
     session: Totals
-    price_known: bool = True
     cost_of_next: float | None = None
 
 
@@ -144,7 +143,6 @@ class ChatSession:
             last_estimated=bool(usage.get("estimated")),
             conversation=self.totals,
             session=self.session_totals,
-            price_known=info.input_per_m is not None,
             cost_of_next=pricing.cost(self.model, window.tokens, 0, self.prices),
         )
 
@@ -199,10 +197,6 @@ class ChatSession:
             self.conversation.touch()
             return old
         return None
-
-    def needs_reply(self) -> bool:
-        candidates = self.candidates()
-        return bool(candidates) and candidates[-1].role == USER
 
     async def reply(self, message: Message) -> AsyncIterator[api.Event]:
         """Stream a reply into ``message`` (an assistant message already added), yielding events.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -27,8 +26,6 @@ from chinwag.tui.screens.help import HelpScreen
 from chinwag.tui.screens.personas import PersonaScreen
 from chinwag.tui.screens.settings import SettingsScreen
 from chinwag.tui.themes import load_themes
-
-log = logging.getLogger(__name__)
 
 DEFAULT_THEME = "chinwag-dark"
 
@@ -142,11 +139,7 @@ class ChinwagApp(App):
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
         for name in sorted(self.available_themes):
-            if name.startswith("chinwag") or name in self._user_theme_names():
-                yield SystemCommand(f"Theme: {name}", "Switch to this theme (saved)", lambda n=name: self.apply_theme(n))
-
-    def _user_theme_names(self) -> set[str]:
-        return {t for t in self.available_themes if not t.startswith("textual")}
+            yield SystemCommand(f"Theme: {name}", "Switch to this theme (saved)", lambda n=name: self.apply_theme(n))
 
     def help_rows(self) -> list[tuple[str, str, str]]:
         rows = [

@@ -20,7 +20,7 @@ from chinwag.session import ChatSession, save_problem
 from chinwag.store import StoreError
 from chinwag.tui.widgets.chat_log import ChatLog
 from chinwag.tui.widgets.composer import Composer
-from chinwag.tui.widgets.message import STATUS_WORDS, MessageView, Notice
+from chinwag.tui.widgets.message import STATUS_WORDS, MessageView
 from chinwag.tui.widgets.token_meter import TokenMeter
 
 DRAFT_DEBOUNCE = 0.15
@@ -337,6 +337,3 @@ class ChatScreen(Screen):
             error = event.worker.error
             await self.log_view.notice(f"The reply failed unexpectedly: {clean(str(error)) or type(error).__name__}", "error")
             self.set_status("")
-
-    def add_notice(self, text: str, kind: str = "info") -> None:
-        self.log_view.mount(Notice(text, kind))
