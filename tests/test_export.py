@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from chinwag.model_settings import ModelSettings
 from chinwag.conversation import ASSISTANT, CUT_OFF, INTERRUPTED, USER, Conversation, Message, Persona
 from chinwag.export import FORMATS, render, safe_filename, write
 
@@ -25,7 +26,7 @@ def conv():
         created_at="2026-11-24T21:55:00Z",
         model="gpt-4o-mini",
         persona=Persona("sassy", "You are sassy."),
-        settings={"temperature": 0.7, "max_tokens": 1024},
+        settings=ModelSettings(temperature=0.7, max_tokens=1024),
     )
     conv.messages += [
         Message(USER, "What is the weather like?\n\n| day | sky |\n|---|---|\n| mon | grey |",
@@ -119,7 +120,7 @@ def test_unknown_format_is_refused(conv):
 def test_api_keys_never_appear(conv, monkeypatch):
     key = "sk-proj-TESTKEY1234567890abcdefABCDEF"
     monkeypatch.setenv("OPENAI_API_KEY", key)
-    conv.settings["base_url"] = "https://api.openai.com/v1"
+    conv.settings = conv.settings.replace(extra={"base_url": "https://api.openai.com/v1"})
     for fmt in FORMATS:
         assert key not in render(conv, fmt)
         assert "TESTKEY" not in render(conv, fmt)

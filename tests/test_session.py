@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+from chinwag.model_settings import ModelSettings
 from chinwag import client as api
 from chinwag import paths
 from chinwag.client import ChatClient
@@ -24,7 +25,7 @@ def saved_document(session: ChatSession) -> dict:
 
 
 def make_session(server, budget: int = 8000) -> ChatSession:
-    conversation = Conversation(model="gpt-4o-mini", persona=Persona("terse", SYSTEM), settings={"token_budget": budget})
+    conversation = Conversation(model="gpt-4o-mini", persona=Persona("terse", SYSTEM), settings=ModelSettings(token_budget=budget))
     return ChatSession(conversation, Store(), ChatClient(server.base_url, None, timeout=5, max_retries=0))
 
 
@@ -121,4 +122,4 @@ def test_new_conversation_takes_persona_settings():
     conversation = start_conversation(Settings(temperature=0.2, token_budget=4000), resolved, spec)
     assert conversation.persona.system_prompt == spec.system_prompt
     assert conversation.model == (spec.model or "my-model")
-    assert conversation.settings["token_budget"] == (spec.token_budget or 4000)
+    assert conversation.settings.token_budget == (spec.token_budget or 4000)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from tui_helpers import wait_for
 
+from chinwag.model_settings import ModelSettings
 from chinwag.config import Settings
 from chinwag.conversation import ASSISTANT, USER, Conversation, Message, Persona
 from chinwag.tui.app import ChinwagApp
@@ -39,7 +40,7 @@ def fixed_conversation() -> Conversation:
         model="gpt-4o-mini",
         provider="custom",
         persona=Persona("sassy", "You are a fed up and sassy assistant who hates answering questions."),
-        settings={"temperature": 0.7, "max_tokens": 1024, "token_budget": 8000},
+        settings=ModelSettings.defaults(),
     )
     conversation.messages = [
         Message(USER, "What is the weather like this week?", created_at="2026-11-24T21:55:03Z"),

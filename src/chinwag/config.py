@@ -17,6 +17,7 @@ from typing import Any
 import tomli_w
 
 from chinwag import paths
+from chinwag.model_settings import DEFAULTS, ModelSettings
 from chinwag.providers import PROVIDERS
 
 
@@ -26,15 +27,20 @@ class Settings:
     model: str | None = None
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)  # secret: from config only
-    temperature: float = 0.7
-    max_tokens: int = 1024
-    token_budget: int = 8000
+    temperature: float = DEFAULTS["temperature"]
+    max_tokens: int = DEFAULTS["max_tokens"]
+    token_budget: int = DEFAULTS["token_budget"]
     theme: str = "chinwag-dark"
     persona: str = "assistant"
     timeout: float = 60.0
     retries: int = 2
     prices: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def model_settings(self) -> ModelSettings:
+        """The default model settings of every new conversation."""
+        return ModelSettings.of(self)
 
 
 KEYS = tuple(f.name for f in fields(Settings) if f.name not in ("prices", "extra"))

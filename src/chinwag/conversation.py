@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from chinwag.model_settings import ModelSettings
+
 FORMAT = "chinwag.conversation"
 VERSION = 1
 
@@ -22,6 +24,7 @@ CHAT_ROLES = (USER, ASSISTANT)
 INTERRUPTED = "interrupted"  # finish_reason of a reply stopped by the user
 CUT_OFF = "cut_off"  # finish_reason of a reply whose stream ended without one
 FAILED = "failed"  # finish_reason of a reply that failed part-way
+SUPERSEDED = "superseded"  # flag of a reply replaced by regenerate: kept, never sent again
 
 TITLE_LENGTH = 60
 
@@ -90,6 +93,10 @@ class Message:
         return self.role in CHAT_ROLES
 
     @property
+    def superseded(self) -> bool:
+        return bool(self.extra.get(SUPERSEDED))
+
+    @property
     def is_partial(self) -> bool:
         return self.finish_reason in (INTERRUPTED, CUT_OFF, FAILED)
 
@@ -137,7 +144,7 @@ class Conversation:
     provider: str = "openai"
     model: str = "gpt-4o-mini"
     persona: Persona = field(default_factory=lambda: Persona("assistant", ""))
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: ModelSettings = field(default_factory=ModelSettings)
     messages: list[Message] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     # Set when the file was written by a newer chinwag: we show it but never save it.
@@ -206,7 +213,7 @@ class Conversation:
             "provider": self.provider,
             "model": self.model,
             "persona": self.persona.to_dict(),
-            "settings": dict(self.settings),
+            "settings": self.settings.to_dict(),
             "messages": [m.to_dict() for m in self.messages],
         }
         out.update({k: v for k, v in self.extra.items() if k not in out})
@@ -246,7 +253,7 @@ class Conversation:
             provider=str(data.get("provider") or "openai"),
             model=str(data.get("model") or ""),
             persona=Persona.from_dict(persona) if isinstance(persona, dict) else Persona("assistant", ""),
-            settings=dict(settings) if isinstance(settings, dict) else {},
+            settings=ModelSettings.from_dict(settings) if isinstance(settings, dict) else ModelSettings(),
             messages=[Message.from_dict(m) for m in messages],
             extra={k: v for k, v in data.items() if k not in _TOP_FIELDS},
             read_only=read_only,

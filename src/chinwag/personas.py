@@ -14,10 +14,12 @@ from typing import Any
 from chinwag import paths
 from chinwag.config import read_for_update, read_toml, validate, write_toml
 from chinwag.conversation import Persona
+from chinwag.model_settings import FIELDS as SETTING_FIELDS
+from chinwag.model_settings import ModelSettings
 
 SOURCE_BUILT_IN = "built-in"
 DEFAULT = "assistant"
-_OPTIONAL = ("model", "temperature", "max_tokens", "token_budget")
+_OPTIONAL = ("model", *SETTING_FIELDS)
 
 
 @dataclass
@@ -30,6 +32,11 @@ class PersonaSpec:
     max_tokens: int | None = None
     token_budget: int | None = None
     source: str = SOURCE_BUILT_IN
+
+    @property
+    def settings(self) -> ModelSettings:
+        """The model settings this persona sets (None where it leaves them alone)."""
+        return ModelSettings.of(self)
 
     def to_persona(self) -> Persona:
         return Persona(self.name, self.system_prompt)

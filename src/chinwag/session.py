@@ -17,6 +17,7 @@ from chinwag.conversation import (
     CUT_OFF,
     FAILED,
     INTERRUPTED,
+    SUPERSEDED,
     USER,
     Conversation,
     Message,
@@ -24,8 +25,6 @@ from chinwag.conversation import (
 from chinwag.personas import PersonaSpec
 from chinwag.store import Store, StoreError
 from chinwag.tokens import TokenCounter, Window, select_window
-
-SUPERSEDED = "superseded"  # extra flag on a reply replaced by regenerate: kept, never sent
 
 
 def save_problem(error: Exception) -> str:
@@ -89,7 +88,7 @@ class ChatSession:
 
     @property
     def budget(self) -> int:
-        return int(self.conversation.settings.get("token_budget") or self.default_budget)
+        return self.conversation.settings.token_budget or self.default_budget
 
     @property
     def model(self) -> str:
@@ -103,10 +102,7 @@ class ChatSession:
     def apply_persona(self, spec: PersonaSpec) -> Message | None:
         """Switch persona for the next reply; its model settings apply too. Returns the event."""
         event = self.conversation.switch_persona(spec.to_persona())
-        for name in ("temperature", "max_tokens", "token_budget"):
-            value = getattr(spec, name)
-            if value is not None:
-                self.conversation.settings[name] = value
+        self.conversation.settings = spec.settings.over(self.conversation.settings)
         if spec.model:
             self.set_model(spec.model)
         return event
@@ -115,7 +111,7 @@ class ChatSession:
 
     def candidates(self) -> list[Message]:
         """Chat messages that may be sent: superseded replies stay saved but are never sent."""
-        return [m for m in self.conversation.messages if m.is_chat and not m.extra.get(SUPERSEDED)]
+        return [m for m in self.conversation.messages if m.is_chat and not m.superseded]
 
     def window(self, draft: str = "", leave_out: Message | None = None) -> Window:
         messages = [m for m in self.candidates() if m is not leave_out]
@@ -210,7 +206,7 @@ class ChatSession:
         finished = False
         try:
             async for event in self.client.stream(
-                self.model, request, temperature=settings.get("temperature"), max_tokens=settings.get("max_tokens")
+                self.model, request, temperature=settings.temperature, max_tokens=settings.max_tokens
             ):
                 if isinstance(event, api.Delta):
                     message.content += event.text
@@ -245,18 +241,9 @@ class ChatSession:
 
 def start_conversation(settings, resolved, persona: PersonaSpec) -> Conversation:
     """A new, empty conversation with the provider, model and persona in force."""
-    conversation = Conversation(
+    return Conversation(
         provider=resolved.name,
         model=persona.model or resolved.model or "gpt-4o-mini",
         persona=persona.to_persona(),
-        settings={
-            "temperature": settings.temperature,
-            "max_tokens": settings.max_tokens,
-            "token_budget": settings.token_budget,
-        },
+        settings=persona.settings.over(settings.model_settings),
     )
-    for name in ("temperature", "max_tokens", "token_budget"):
-        value = getattr(persona, name)
-        if value is not None:
-            conversation.settings[name] = value
-    return conversation

@@ -258,9 +258,7 @@ class ChinwagApp(App):
         conversation.provider = self.resolved.name
         if self.resolved.model:
             chat.session.set_model(self.resolved.model)
-        conversation.settings.update(
-            temperature=new.temperature, max_tokens=new.max_tokens, token_budget=new.token_budget
-        )
+        conversation.settings = new.model_settings.over(conversation.settings)
         chat.session.default_budget = new.token_budget
         chat.refresh_header()
         chat.update_meter()

@@ -16,6 +16,7 @@ from textual.worker import Worker, WorkerState
 from chinwag import client as api
 from chinwag.conversation import ASSISTANT, Message
 from chinwag.sanitize import clean, split_unfinished
+from chinwag.retry import RetryPolicy
 from chinwag.session import ChatSession, save_problem
 from chinwag.store import StoreError
 from chinwag.tui.widgets.chat_log import ChatLog
@@ -25,7 +26,6 @@ from chinwag.tui.widgets.token_meter import TokenMeter
 
 DRAFT_DEBOUNCE = 0.15
 FRAME = 1 / 20  # how often streamed text reaches the screen
-MAX_WAIT = 120.0  # longer waits are left to the user, as the SDK does
 
 
 class ChatScreen(Screen):
@@ -50,7 +50,7 @@ class ChatScreen(Screen):
         self.reply_worker: Worker | None = None
         self._draft_timer = None
         self._countdown = None
-        self._retries_done = 0
+        self.retry = RetryPolicy()
 
     # -- layout ------------------------------------------------------------------
 
@@ -140,7 +140,7 @@ class ChatScreen(Screen):
             self.notify("This conversation is read-only (written by a newer chinwag).", severity="error")
             return
         self.cancel_countdown()
-        self._retries_done = 0
+        self.retry.reset()
         self.log_view.clear_notices()
         try:
             message = self.session.submit(event.text)  # saved before anything goes out
@@ -220,9 +220,9 @@ class ChatScreen(Screen):
             await self.show_failure(failure)
 
     async def show_failure(self, failure: api.Failed) -> None:
-        wait = self.retry_wait(failure)
+        self.retry.retries = self.app.settings.retries
+        wait = self.retry.next(failure)
         if wait is not None:
-            self._retries_done += 1
             await self.start_countdown(failure.message, wait)
             return
         hint = " Fix it with F4, then press ctrl+r." if failure.kind == api.AUTH else " Press ctrl+r to retry."
@@ -230,20 +230,6 @@ class ChatScreen(Screen):
             hint = f" The server asks to wait {failure.retry_after:.0f} s; press ctrl+r after that."
         await self.log_view.notice(failure.message + hint, "error")
         self.set_status("No reply (see above). ctrl+r retries.")
-
-    def retry_wait(self, failure: api.Failed) -> float | None:
-        """Seconds to wait before retrying by ourselves, or None to leave it to the user.
-
-        A rate limit is retried after the wait the server asks for (up to MAX_WAIT); server errors,
-        timeouts and refused connections after a short backoff, as often as settings.retries allows.
-        """
-        allowed = self.app.settings.retries
-        if failure.kind == api.RATE_LIMITED:
-            wait = failure.retry_after if failure.retry_after is not None else 2.0 * 2**self._retries_done
-            return wait if wait <= MAX_WAIT and self._retries_done < max(allowed, 1) else None
-        if failure.kind in (api.SERVER, api.CONNECTION, api.TIMEOUT) and self._retries_done < allowed:
-            return 2.0 * 2**self._retries_done
-        return None
 
     # -- automatic retry countdown ------------------------------------------------------
 
@@ -298,7 +284,7 @@ class ChatScreen(Screen):
             self.notify("A reply is still streaming: press Escape to stop it first.", severity="warning")
             return
         self.cancel_countdown()
-        self._retries_done = 0
+        self.retry.reset()
         if not self.session.can_regenerate():
             self.notify("Nothing to regenerate yet: send a message first.", severity="warning")
             return

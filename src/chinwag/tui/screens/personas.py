@@ -16,10 +16,11 @@ from textual.widgets.option_list import Option
 
 from chinwag import paths
 from chinwag.config import validate
+from chinwag.model_settings import FIELDS as SETTING_FIELDS
+from chinwag.model_settings import LABELS as SETTING_LABELS
 from chinwag.personas import PersonaSpec, save_persona
 
 CSS = Path(__file__).parent / "modals.tcss"
-NUMBERS = ("temperature", "max_tokens", "token_budget")
 
 
 def matches(spec: PersonaSpec, query: str) -> bool:
@@ -164,9 +165,9 @@ class PersonaEditor(ModalScreen[PersonaSpec | None]):
                 yield from self.field("model", "Model", Input(
                     (spec.model or "") if spec else "", placeholder="(the chat's model)",
                     compact=True))
-                for name, label in zip(NUMBERS, ("Temperature", "Max tokens", "Token budget")):
+                for name in SETTING_FIELDS:
                     value = getattr(spec, name) if spec else None
-                    yield from self.field(name, label, Input(
+                    yield from self.field(name, SETTING_LABELS[name], Input(
                         "" if value is None else str(value), placeholder="(from settings)",
                         compact=True))
             yield Static("", id="form-status", markup=False)
@@ -202,13 +203,13 @@ class PersonaEditor(ModalScreen[PersonaSpec | None]):
             errors["name"] = f"A persona named {name!r} exists: edit it instead"
         if not self.value("system_prompt").strip():
             errors["system_prompt"] = "Write the instructions the model gets"
-        for key in ("model", *NUMBERS):
+        for key in ("model", *SETTING_FIELDS):
             raw = self.value(key).strip()
             try:
                 values[key] = validate(key, raw) if raw else None
             except ValueError as error:
                 errors[key] = str(error)
-        for key in ("name", "system_prompt", "model", *NUMBERS):
+        for key in ("name", "system_prompt", "model", *SETTING_FIELDS):
             self.show_error(key, errors.get(key, ""))
         if errors:
             return None

@@ -16,15 +16,16 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from chinwag.config import Settings, validate
+from chinwag.model_settings import FIELDS as SETTING_FIELDS
+from chinwag.model_settings import INPUT_TYPES as SETTING_INPUT_TYPES
+from chinwag.model_settings import LABELS as SETTING_LABELS
 from chinwag.providers import PROVIDERS, resolve
 
 LoadModels = Callable[[str, str | None, str | None], Awaitable[list[str]]]
-FIELDS = ("provider", "base_url", "model", "api_key", "temperature", "max_tokens",
-          "token_budget", "theme")
+FIELDS = ("provider", "base_url", "model", "api_key", *SETTING_FIELDS, "theme")
 LABELS = {
     "provider": "Provider", "base_url": "Base URL", "model": "Model", "api_key": "API key",
-    "temperature": "Temperature", "max_tokens": "Max tokens", "token_budget": "Token budget",
-    "theme": "Theme",
+    **SETTING_LABELS, "theme": "Theme",
 }
 
 
@@ -91,12 +92,11 @@ class SettingsScreen(ModalScreen[Settings | None]):
                 yield from self.field("api_key", Input(
                     s.api_key or "", password=True, placeholder=key_placeholder(s.provider),
                     compact=True))
-                yield from self.field("temperature", Input(
-                    str(s.temperature), type="number", compact=True))
-                yield from self.field("max_tokens", Input(
-                    str(s.max_tokens), type="integer", compact=True))
-                yield from self.field("token_budget", Input(
-                    str(s.token_budget), type="integer", compact=True))
+                for name in SETTING_FIELDS:
+                    value = getattr(s, name)
+                    yield from self.field(name, Input(
+                        "" if value is None else str(value), type=SETTING_INPUT_TYPES.get(name, "text"),
+                        compact=True))
                 yield from self.field("theme", Select(
                     [(name, name) for name in themes], value=s.theme, allow_blank=False,
                     compact=True))
