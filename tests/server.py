@@ -5,6 +5,12 @@ Runs in a background thread (usable from sync, async and Textual pilot tests) or
 
 Scripts are queued and consumed one per chat request (``times=N`` queues N copies); with
 nothing queued the server echoes the last user message.
+
+Models named in ``reasoning_models`` (``--reasoning-model NAME``) behave like OpenAI's reasoning
+models: a request with ``max_tokens`` or a temperature other than 1 gets the 400 OpenAI sends
+(``code`` unsupported_parameter / unsupported_value, ``param``), so does a reasoning effort they do
+not take; their echo streams ``reasoning_content`` first and reports reasoning and cached tokens.
+Other models refuse ``reasoning_effort`` the way gpt-4o does.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 MODELS = ["chinwag-test", "gpt-4o-mini", "gpt-4o"]
+REASONING_EFFORTS = ("low", "medium", "high")
 
 ERROR_TYPES = {
     400: ("invalid_request_error", None),
@@ -49,7 +56,7 @@ class Recorded:
 
 @dataclass
 class Script:
-    kind: str  # reply, fail, cut_off, malformed, hang, null_content, mid_stream_error
+    kind: str  # reply, fail, cut_off, malformed, hang, null_content, mid_stream_error, plain_json
     text: str = ""
     chunks: int | None = None
     delay: float = 0.0
@@ -60,6 +67,8 @@ class Script:
     code: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     abrupt: bool = True
+    reasoning: str = ""  # streamed before the text, as delta.<reasoning_field>
+    reasoning_field: str = "reasoning_content"
 
 
 class _ClientGone(Exception):
@@ -80,11 +89,46 @@ def split_text(text: str, chunks: int | None) -> list[str]:
     return [p for p in pieces if p]
 
 
-def estimate_usage(body: dict, pieces: list[str]) -> dict:
-    """Deterministic stand-in token counts: words + 3 per message + 3, one per piece."""
-    messages = body.get("messages") or []
-    prompt = sum(len(str(m.get("content") or "").split()) + 3 for m in messages) + 3
-    return {"prompt_tokens": prompt, "completion_tokens": len(pieces), "total_tokens": prompt + len(pieces)}
+def _words(content: Any) -> int:
+    if isinstance(content, list):  # content parts: text parts count, an image counts 85
+        return sum(len(str(p.get("text") or "").split()) if p.get("type") == "text" else 85
+                   for p in content if isinstance(p, dict))
+    return len(str(content or "").split())
+
+
+def estimate_usage(body: dict, pieces: list[str], thoughts: list[str] = (), cached: bool = False) -> dict:
+    """Deterministic stand-in token counts: words + 3 per message + 3, one per piece.
+    ``thoughts``: reasoning pieces, counted in completion_tokens and reported in its details;
+    ``cached``: report every message but the last as served from the prompt cache."""
+    messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+    sizes = [_words(m.get("content")) + 3 for m in messages]
+    prompt = sum(sizes) + 3
+    completion = len(pieces) + len(thoughts)
+    usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+    if thoughts or cached:
+        usage["completion_tokens_details"] = {"reasoning_tokens": len(thoughts)}
+        usage["prompt_tokens_details"] = {"cached_tokens": sum(sizes[:-1]) if cached else 0}
+    return usage
+
+
+def refusal(body: dict, reasoning: bool) -> tuple[str, str, str] | None:
+    """(message, code, param) of the 400 OpenAI sends for parameters this model does not take."""
+    if reasoning and "max_tokens" in body:
+        return ("Unsupported parameter: 'max_tokens' is not supported with this model. "
+                "Use 'max_completion_tokens' instead.", "unsupported_parameter", "max_tokens")
+    temperature = body.get("temperature")
+    if reasoning and temperature is not None and temperature != 1:
+        return (f"Unsupported value: 'temperature' does not support {temperature:g} with this model. "
+                "Only the default (1) value is supported.", "unsupported_value", "temperature")
+    effort = body.get("reasoning_effort")
+    if effort is not None and not reasoning:
+        return ("Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+                "unsupported_parameter", "reasoning_effort")
+    if effort is not None and effort not in REASONING_EFFORTS:
+        supported = ", ".join(f"'{e}'" for e in REASONING_EFFORTS[:-1]) + f", and '{REASONING_EFFORTS[-1]}'"
+        return (f"Unsupported value: 'reasoning_effort' does not support '{effort}' with this model. "
+                f"Supported values are: {supported}.", "unsupported_value", "reasoning_effort")
+    return None
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -166,6 +210,12 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(body, dict):
             self._send_error(400, "The body is not a JSON object.", "invalid_request_error", None)
             return
+        reasoning = body.get("model") in self.owner.reasoning_models
+        refused = refusal(body, reasoning)
+        if refused is not None:
+            message, code, param = refused
+            self._send_error(400, message, "invalid_request_error", code, param=param)
+            return
         script = self.owner.next_script(body)
         try:
             self._answer(rec, body, script)
@@ -181,7 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif script.kind == "hang":
             while True:
                 self._pause(0.05)
-        elif body.get("stream"):
+        elif body.get("stream") and script.kind != "plain_json":
             self._stream(rec, body, script)
         else:
             self._complete(rec, body, script)
@@ -189,13 +239,16 @@ class _Handler(BaseHTTPRequestHandler):
     # -- replies -------------------------------------------------------------
 
     def _complete(self, rec: Recorded, body: dict, script: Script) -> None:
+        """A whole chat.completion body (also the answer to a stream request when scripted so)."""
         pieces = split_text(script.text, script.chunks)
         rec.usage = self._usage(body, script, pieces) or estimate_usage(body, pieces)
+        message: dict[str, Any] = {"role": "assistant", "content": script.text}
+        if script.reasoning:
+            message[script.reasoning_field] = script.reasoning
         self._send_json(200, {
             "id": self.owner.new_id(), "object": "chat.completion", "created": int(time.time()),
             "model": body.get("model", MODELS[0]),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": script.text},
-                         "finish_reason": script.finish_reason, "logprobs": None}],
+            "choices": [{"index": 0, "message": message, "finish_reason": script.finish_reason, "logprobs": None}],
             "usage": rec.usage,
         })
 
@@ -211,8 +264,11 @@ class _Handler(BaseHTTPRequestHandler):
                 out["usage"] = None
             return {**out, **extra}
 
-        def delta(content: str | None, role: str | None = None, finish: str | None = None) -> dict:
+        def delta(content: str | None, role: str | None = None, finish: str | None = None,
+                  thought: str | None = None) -> dict:
             d: dict[str, Any] = {"content": content}
+            if thought is not None:
+                d[script.reasoning_field] = thought
             if role:
                 d["role"] = role
             return chunk([{"index": 0, "delta": d if finish is None else {}, "logprobs": None,
@@ -229,6 +285,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._event(delta(None, role="assistant"))
         else:
             self._event(delta("", role="assistant"))
+        for thought in split_text(script.reasoning, None):
+            self._pause(script.delay)
+            self._event(delta(None, thought=thought))
         for i, piece in enumerate(pieces):
             self._pause(script.delay)
             if script.kind == "null_content":
@@ -258,7 +317,10 @@ class _Handler(BaseHTTPRequestHandler):
             usage = dict(script.usage)
             usage.setdefault("total_tokens", usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0))
             return usage
-        return estimate_usage(body, pieces) if script.usage else None
+        if not script.usage:
+            return None
+        cached = body.get("model") in self.owner.reasoning_models
+        return estimate_usage(body, pieces, split_text(script.reasoning, None), cached)
 
     # -- wire ----------------------------------------------------------------
 
@@ -316,17 +378,18 @@ class _Handler(BaseHTTPRequestHandler):
         self._write(data)
 
     def _send_error(self, status: int, message: str, error_type: str, code: str | None,
-                    headers: dict[str, str] | None = None) -> None:
-        error = {"message": message, "type": error_type, "param": None, "code": code}
+                    headers: dict[str, str] | None = None, param: str | None = None) -> None:
+        error = {"message": message, "type": error_type, "param": param, "code": code}
         self._send_json(status, {"error": error}, headers)
 
 
 class ChatServer:
     """The loopback server. ``with ChatServer() as server:`` or ``start()``/``stop()``."""
 
-    def __init__(self, port: int = 0, default_delay: float = 0.0) -> None:
+    def __init__(self, port: int = 0, default_delay: float = 0.0, reasoning_models: Any = ()) -> None:
         self.requests: list[Recorded] = []
-        self.models = list(MODELS)
+        self.reasoning_models = set(reasoning_models)
+        self.models = list(MODELS) + sorted(self.reasoning_models - set(MODELS))
         self.default_delay = default_delay
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -370,10 +433,19 @@ class ChatServer:
     # -- script API ------------------------------------------------------------
 
     def reply(self, text: str, chunks: int | None = None, delay: float = 0.0, usage: bool | dict = True,
-              finish_reason: str = "stop", times: int = 1) -> None:
+              finish_reason: str = "stop", times: int = 1, reasoning: str = "",
+              reasoning_field: str = "reasoning_content") -> None:
         """Stream ``text`` (per word, or in ``chunks`` pieces), ``delay`` seconds before each piece.
-        ``usage``: True = estimated counts, a dict = these counts, False = no usage chunk."""
-        self._queue(Script("reply", text, chunks, delay, usage, finish_reason), times)
+        ``usage``: True = estimated counts, a dict = these counts, False = no usage chunk.
+        ``reasoning``: streamed first, per word, as ``delta.<reasoning_field>``."""
+        self._queue(Script("reply", text, chunks, delay, usage, finish_reason, reasoning=reasoning,
+                           reasoning_field=reasoning_field), times)
+
+    def plain_json(self, text: str, reasoning: str = "", usage: bool | dict = True, finish_reason: str = "stop",
+                   times: int = 1) -> None:
+        """Answer even a stream request with one whole chat.completion JSON body, as some proxies do."""
+        self._queue(Script("plain_json", text, usage=usage, finish_reason=finish_reason, reasoning=reasoning),
+                    times)
 
     def fail(self, status: int, message: str, retry_after: float | None = None, code: str | None = None,
              headers: dict[str, str] | None = None, times: int = 1) -> None:
@@ -416,9 +488,15 @@ class ChatServer:
             if self._scripts:
                 return self._scripts.popleft()
         users = [m for m in body.get("messages") or [] if isinstance(m, dict) and m.get("role") == "user"]
-        last = str(users[-1].get("content") or "") if users else ""
+        last = users[-1].get("content") if users else ""
+        if isinstance(last, list):  # content parts: the text ones
+            last = " ".join(str(p.get("text") or "") for p in last if isinstance(p, dict) and p.get("type") == "text")
+        last = str(last or "")
         text = f"You said: {last}" if last else "Hello from the chinwag test server."
-        return Script("reply", text, delay=self.default_delay)
+        thought = ""
+        if body.get("model") in self.reasoning_models:
+            thought = f"The user wrote {len(last.split())} words. I should repeat them back."
+        return Script("reply", text, delay=self.default_delay, reasoning=thought)
 
     def new_id(self) -> str:
         return f"chatcmpl-test{next(self._ids)}"
@@ -428,8 +506,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Loopback Chat Completions server for chinwag tests.")
     parser.add_argument("--port", type=int, default=0, help="port to listen on (0 = any free port)")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each streamed piece")
+    parser.add_argument("--reasoning-model", action="append", default=[], metavar="NAME",
+                        help="serve NAME as a reasoning model (repeatable)")
     args = parser.parse_args(argv)
-    server = ChatServer(args.port, default_delay=args.delay).start()
+    server = ChatServer(args.port, default_delay=args.delay, reasoning_models=args.reasoning_model).start()
     print(server.base_url, flush=True)
     try:
         threading.Event().wait()

@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output format (default: from -o's suffix, else md)")
     export.add_argument("-o", "--output", metavar="PATH", type=Path,
                         help="write to this file (or into this directory) instead of stdout")
+    export.add_argument("--reasoning", action="store_true",
+                        help="include the models' reasoning text (left out by default)")
 
     commands.add_parser("personas", help="list personas (built-in and personas.toml)",
                         description="List personas: built-in ones and those in personas.toml.")
@@ -147,13 +149,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     fmt = _export_format(args)
     if args.output is None or str(args.output) == "-":
-        text = export.render(conv, fmt)
+        text = export.render(conv, fmt, args.reasoning)
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return 0
     if args.output.is_dir():
-        path = export.write(conv, fmt, directory=args.output)
+        path = export.write(conv, fmt, directory=args.output, reasoning=args.reasoning)
     else:
-        path = export.write(conv, fmt, args.output)
+        path = export.write(conv, fmt, args.output, reasoning=args.reasoning)
     print(path, file=sys.stderr)
     return 0
 

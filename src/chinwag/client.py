@@ -13,11 +13,13 @@ import re
 import time
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, AsyncIterator, Mapping, Union
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Mapping, Union
 from urllib.parse import urlsplit, urlunsplit
 
 if TYPE_CHECKING:  # the SDK takes over a second to import: load it when first needed
     import openai
+
+    from chinwag.model_params import Family
 
 from chinwag.conversation import Message
 
@@ -46,10 +48,19 @@ class Delta:
 
 
 @dataclass
+class Reasoning:
+    """Text of the model's reasoning (``reasoning_content`` or ``reasoning``): shown, saved, never sent back."""
+
+    text: str
+
+
+@dataclass
 class Usage:
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
+    reasoning_tokens: int | None = None  # part of completion_tokens
+    cached_tokens: int | None = None  # part of prompt_tokens, billed at the cached-input price
 
 
 @dataclass
@@ -63,9 +74,20 @@ class Failed:
     message: str
     retry_after: float | None = None
     status: int | None = None
+    param: str | None = None  # the parameter a 400 refused as unsupported
+    code: str | None = None
 
 
-Event = Union[Delta, Usage, Finished, Failed]
+@dataclass
+class Adjusted:
+    """The server refused ``param``; the request was sent again without it (or with its replacement)."""
+
+    param: str
+    note: str  # one line for the user
+    learned: dict  # Family fields to remember for this model (see model_params.remember)
+
+
+Event = Union[Delta, Reasoning, Usage, Finished, Failed, Adjusted]
 
 
 class ClientError(Exception):
@@ -76,10 +98,13 @@ class ClientError(Exception):
         self.failure = failure
 
 
-def to_api_messages(system_prompt: str, messages: list[Message]) -> list[dict]:
-    """The request's messages: the system prompt (if any), then chat messages; events skipped."""
-    out = [{"role": "system", "content": system_prompt}] if system_prompt else []
-    out.extend({"role": m.role, "content": m.content} for m in messages if m.is_chat)
+def to_api_messages(system_prompt: str, messages: list[Message], system_role: str = "system",
+                    content: Callable[[Message], Any] | None = None) -> list[dict]:
+    """The request's messages: the system prompt (if any, under ``system_role``), then chat
+    messages; events skipped. ``content`` gives a message's API content (text with its attached
+    files, or content parts); by default its text. Reasoning is never sent back."""
+    out = [{"role": system_role, "content": system_prompt}] if system_prompt else []
+    out.extend({"role": m.role, "content": content(m) if content else m.content} for m in messages if m.is_chat)
     return out
 
 
@@ -101,6 +126,11 @@ class ChatClient:
         )
 
     @property
+    def api_key(self) -> str:
+        """The key in use ("" for none): to keep it out of what is sent or saved, never to show."""
+        return self._key
+
+    @property
     def base_url(self) -> str:
         """The endpoint, without any user:password part."""
         url = urlsplit(self._base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1")
@@ -109,39 +139,70 @@ class ChatClient:
             netloc += f":{url.port}"
         return urlunsplit(url._replace(netloc=netloc)).rstrip("/")
 
-    async def stream(
-        self, model: str, messages: list[dict], temperature: float | None = None, max_tokens: int | None = None
-    ) -> AsyncIterator[Event]:
-        """Stream one reply as Delta/Usage events, ending with Finished or Failed."""
-        options: dict[str, Any] = {}
-        if temperature is not None:
-            options["temperature"] = temperature
-        if max_tokens is not None:
-            options["max_tokens"] = max_tokens
+    async def stream(self, model: str, messages: list[dict], family: "Family | None" = None,
+                     **options: Any) -> AsyncIterator[Event]:
+        """Stream one reply as Reasoning/Delta/Usage events, ending with Finished or Failed.
+
+        ``options`` are request parameters (temperature, max_tokens, max_completion_tokens,
+        reasoning_effort...; None means not sent). A 400 that names one of them as unsupported is
+        answered by one more request without it (or with its replacement), announced by an
+        Adjusted event; each parameter is given up at most once. ``family`` is what the request
+        was built from (see model_params)."""
+        from chinwag import model_params
+
+        options = {"stream_options": {"include_usage": True},
+                   **{k: v for k, v in options.items() if v is not None}}
+        refused: set[str] = set()
+        while True:
+            retry = None
+            events = self._stream_once(model, messages, options)
+            try:
+                async for event in events:
+                    if isinstance(event, Failed) and event.param and event.param not in refused:
+                        retry = model_params.adjust(event.param, options, messages, family, event.code)
+                        if retry is not None:
+                            break
+                    yield event
+            finally:
+                await events.aclose()
+            if retry is None:
+                return
+            refused.add(retry.param)
+            options, messages = retry.options, retry.messages
+            yield Adjusted(retry.param, retry.note, retry.learned)
+
+    async def _stream_once(self, model: str, messages: list[dict], options: dict[str, Any]) -> AsyncIterator[Event]:
         finish_reason: str | None = None
         started = False
         kept = False  # some text arrived: a failure from here on leaves a partial reply
         try:
             response = await self._openai.chat.completions.create(
-                model=model, messages=messages, stream=True, stream_options={"include_usage": True}, **options
+                model=model, messages=messages, stream=True, **options
             )
             async with response:
+                if _is_plain_json(response.response.headers.get("content-type", "")):
+                    # Some proxies answer a stream request with one chat.completion body.
+                    async for event in self._plain_reply(await response.response.aread()):
+                        yield event
+                    return
                 async for chunk in response:
                     started = True
                     for choice in chunk.choices or []:
                         if choice.index != 0:
                             continue
-                        if choice.delta is not None and choice.delta.content:
-                            kept = True
-                            yield Delta(choice.delta.content)
+                        delta = choice.delta
+                        if delta is not None:
+                            thought = _reasoning_of(delta)
+                            if thought:
+                                kept = True
+                                yield Reasoning(thought)
+                            if delta.content:
+                                kept = True
+                                yield Delta(delta.content)
                         if choice.finish_reason:
                             finish_reason = choice.finish_reason
                     if chunk.usage is not None:
-                        yield Usage(
-                            chunk.usage.prompt_tokens or 0,
-                            chunk.usage.completion_tokens or 0,
-                            chunk.usage.total_tokens or 0,
-                        )
+                        yield usage_event(chunk.usage.model_dump())
         except Exception as exc:  # noqa: BLE001 - every failure becomes a Failed event
             failure = self._failure(exc, model, started, kept)
             if failure is None:
@@ -153,6 +214,36 @@ class ChatClient:
                                   + _kept(kept))
         else:
             yield Finished(finish_reason)
+
+    async def _plain_reply(self, raw: bytes) -> AsyncIterator[Event]:
+        """Events from a whole chat.completion JSON body (a 200 that is not a stream)."""
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            yield Failed(MALFORMED, "The server answered with a body that is neither a stream nor valid JSON. "
+                                    "No reply text arrived.")
+            return
+        if isinstance(data, dict) and isinstance(data.get("error"), dict):
+            detail = data["error"].get("message")
+            yield Failed(SERVER, "The server reported an error instead of a reply: "
+                                 f"{self._redact(str(detail or 'no details'))}")
+            return
+        choices = data.get("choices") if isinstance(data, dict) else None
+        choice = choices[0] if isinstance(choices, list) and choices and isinstance(choices[0], dict) else None
+        message = choice.get("message") if choice else None
+        if not isinstance(message, dict):
+            yield Failed(MALFORMED, "The server answered with JSON that holds no reply (no choices). "
+                                    "No reply text arrived.")
+            return
+        thought = _reasoning_of(message)
+        if thought:
+            yield Reasoning(thought)
+        if isinstance(message.get("content"), str) and message["content"]:
+            yield Delta(message["content"])
+        if isinstance(data.get("usage"), dict):
+            yield usage_event(data["usage"])
+        reason = choice.get("finish_reason")
+        yield Finished(reason if isinstance(reason, str) and reason else "stop")
 
     async def list_models(self) -> list[str]:
         """Model ids the server offers, sorted. Raises ClientError."""
@@ -223,8 +314,11 @@ class ChatClient:
             return Failed(SERVER, f"The server had a problem (HTTP {status}); try again in a moment. "
                                   f"Server said: {detail}", status=status)
         if 400 <= status < 500:
+            from chinwag.model_params import rejected_param
+
+            param = rejected_param(exc.code, exc.param, exc.message) if status == 400 else None
             return Failed(BAD_REQUEST, f"The server refused the request (HTTP {status}): {detail}",
-                          status=status)
+                          status=status, param=param, code=exc.code)
         return Failed(UNKNOWN, f"Unexpected answer from the server (HTTP {status}): {detail}", status=status)
 
     @staticmethod
@@ -238,6 +332,38 @@ class ChatClient:
 
     def _redact(self, text: str) -> str:
         return text.replace(self._key, "***") if len(self._key) >= 4 else text
+
+
+def _is_plain_json(content_type: str) -> bool:
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind == "application/json" or (kind.endswith("+json") and kind.startswith("application/"))
+
+
+def _reasoning_of(part: Any) -> str | None:
+    """Reasoning text of a delta or message: ``reasoning_content`` (DeepSeek, llama.cpp, older
+    vLLM), else ``reasoning`` (OpenRouter, newer vLLM); never both (some servers send both)."""
+    for name in ("reasoning_content", "reasoning"):
+        value = part.get(name) if isinstance(part, dict) else getattr(part, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def usage_event(usage: Mapping[str, Any]) -> Usage:
+    """A Usage from a usage object: reasoning and cached tokens from their details, where given
+    (``prompt_cache_hit_tokens`` is DeepSeek's name for cached tokens)."""
+    completion_details = usage.get("completion_tokens_details")
+    prompt_details = usage.get("prompt_tokens_details")
+    reasoning = _count(completion_details.get("reasoning_tokens")) if isinstance(completion_details, dict) else None
+    cached = _count(prompt_details.get("cached_tokens")) if isinstance(prompt_details, dict) else None
+    if cached is None:
+        cached = _count(usage.get("prompt_cache_hit_tokens"))
+    return Usage(_count(usage.get("prompt_tokens")) or 0, _count(usage.get("completion_tokens")) or 0,
+                 _count(usage.get("total_tokens")) or 0, reasoning, cached)
 
 
 def _kept(kept: bool) -> str:

@@ -18,6 +18,7 @@ import tomli_w
 
 from chinwag import paths
 from chinwag.model_settings import DEFAULTS, ModelSettings
+from chinwag.model_params import EFFORTS
 from chinwag.providers import PROVIDERS
 
 
@@ -29,6 +30,7 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)  # secret: from config only
     temperature: float = DEFAULTS["temperature"]
     max_tokens: int = DEFAULTS["max_tokens"]
+    reasoning_effort: str | None = None  # none|minimal|low|medium|high; unset: the model's default
     token_budget: int = DEFAULTS["token_budget"]
     theme: str = "chinwag-dark"
     persona: str = "assistant"
@@ -44,7 +46,7 @@ class Settings:
 
 
 KEYS = tuple(f.name for f in fields(Settings) if f.name not in ("prices", "extra"))
-_OPTIONAL = ("provider", "model", "base_url", "api_key")
+_OPTIONAL = ("provider", "model", "base_url", "api_key", "reasoning_effort")
 
 
 def _number(field_name: str, value: Any, kind: type, low: float, high: float | None,
@@ -97,6 +99,13 @@ def validate(field_name: str, value: Any) -> Any:
     value = value.strip()
     if field_name in _OPTIONAL and not value:
         return None
+    if field_name == "reasoning_effort":
+        value = value.lower()
+        if value == "default":
+            return None
+        if value not in EFFORTS:
+            raise ValueError(f"reasoning_effort must be one of {', '.join(EFFORTS)} (or empty for the "
+                             f"model's default), not {value!r}")
     if field_name == "provider" and value not in PROVIDERS:
         raise ValueError(f"provider must be one of {', '.join(PROVIDERS)}, not {value!r}")
     if field_name == "base_url" and not value.startswith(("http://", "https://")):

@@ -25,6 +25,7 @@ INTERRUPTED = "interrupted"  # finish_reason of a reply stopped by the user
 CUT_OFF = "cut_off"  # finish_reason of a reply whose stream ended without one
 FAILED = "failed"  # finish_reason of a reply that failed part-way
 SUPERSEDED = "superseded"  # flag of a reply replaced by regenerate: kept, never sent again
+REASONING = "reasoning"  # message field: a reply's reasoning text, saved apart, never sent back
 
 TITLE_LENGTH = 60
 

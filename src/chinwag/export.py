@@ -16,7 +16,10 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from chinwag.conversation import ASSISTANT, CUT_OFF, EVENT, FAILED, INTERRUPTED, USER, Conversation, Message
+from chinwag import attachments
+from chinwag.conversation import (
+    ASSISTANT, CUT_OFF, EVENT, FAILED, INTERRUPTED, REASONING, USER, Conversation, Message,
+)
 from chinwag.sanitize import clean
 
 FORMATS = ("md", "json", "html", "txt")
@@ -32,10 +35,11 @@ PARTIAL_NOTES = {
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 
 
-def render(conv: Conversation, fmt: str) -> str:
+def render(conv: Conversation, fmt: str, reasoning: bool = False) -> str:
+    """The export; the models' reasoning text only when ``reasoning`` is asked for."""
     if fmt not in FORMATS:
         raise ValueError(f"Unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}.")
-    return {"md": _markdown, "json": _json, "html": _html, "txt": _text}[fmt](conv)
+    return {"md": _markdown, "json": _json, "html": _html, "txt": _text}[fmt](conv, reasoning)
 
 
 def safe_filename(title: str, fmt: str) -> str:
@@ -47,9 +51,10 @@ def safe_filename(title: str, fmt: str) -> str:
     return f"{slug}.{fmt}"
 
 
-def write(conv: Conversation, fmt: str, path: Path | None = None, directory: Path | None = None) -> Path:
+def write(conv: Conversation, fmt: str, path: Path | None = None, directory: Path | None = None,
+          reasoning: bool = False) -> Path:
     """Write the export; without ``path``, pick a new name in ``directory`` (default: cwd)."""
-    data = render(conv, fmt).encode("utf-8")
+    data = render(conv, fmt, reasoning).encode("utf-8")
     if path is not None:
         path = Path(path)
         path.write_bytes(data)
@@ -90,26 +95,47 @@ def _role(message: Message) -> str:
     return ROLE_NAMES.get(message.role, message.role.capitalize())
 
 
-def _markdown(conv: Conversation) -> str:
+def _thinking(message: Message, reasoning: bool) -> str:
+    """The message's reasoning text, when asked for and present."""
+    text = message.extra.get(REASONING) if reasoning else None
+    return text.strip() if isinstance(text, str) else ""
+
+
+def _attached(message: Message) -> str:
+    names = [f"{a.label} ({a.size:,} bytes)" for a in attachments.of(message)]
+    return f"Attached: {', '.join(names)}" if names else ""
+
+
+def _markdown(conv: Conversation, reasoning: bool = False) -> str:
     out = [f"# {_title(conv)}", "", f"_{_meta(conv)}_", ""]
     for message in conv.messages:
         if message.role == EVENT:
             out += ["---", "", f"_{' '.join(message.content.split())}_", "", "---", ""]
             continue
-        out += [f"## {_role(message)}", "", message.content.rstrip(), ""]
+        out += [f"## {_role(message)}", ""]
+        if thinking := _thinking(message, reasoning):
+            out += ["**Thinking**", "", *[f"> {line}".rstrip() for line in thinking.splitlines()], ""]
+        if attached := _attached(message):
+            out += [f"_{attached}_", ""]
+        out += [message.content.rstrip(), ""]
         if message.is_partial:
             out += [f"_({PARTIAL_NOTES[message.finish_reason]})_", ""]
     return clean("\n".join(out))
 
 
-def _text(conv: Conversation) -> str:
+def _text(conv: Conversation, reasoning: bool = False) -> str:
     title = _title(conv)
     out = [title, "=" * min(len(title), 72), _meta(conv), ""]
     for message in conv.messages:
         if message.role == EVENT:
             out += [f"--- {' '.join(message.content.split())} ---", ""]
             continue
-        out += [f"[{_role(message)}] {_when(message.created_at)}", message.content.rstrip()]
+        out.append(f"[{_role(message)}] {_when(message.created_at)}")
+        if thinking := _thinking(message, reasoning):
+            out += ["(thinking)", *[f"  {line}".rstrip() for line in thinking.splitlines()], "(reply)"]
+        if attached := _attached(message):
+            out.append(f"({attached})")
+        out.append(message.content.rstrip())
         if message.is_partial:
             out.append(f"({PARTIAL_NOTES[message.finish_reason]})")
         out.append("")
@@ -119,8 +145,11 @@ def _text(conv: Conversation) -> str:
 _C1 = re.compile(r"[\x7f-\x9f]")
 
 
-def _json(conv: Conversation) -> str:
-    text = json.dumps(conv.to_dict(), indent=2, ensure_ascii=False)
+def _json(conv: Conversation, reasoning: bool = False) -> str:
+    document = conv.to_dict()
+    if not reasoning:
+        document["messages"] = [{k: v for k, v in m.items() if k != REASONING} for m in document["messages"]]
+    text = json.dumps(document, indent=2, ensure_ascii=False)
     # json.dumps escapes C0 controls; do the same for DEL and C1 (0x9b is a terminal's CSI).
     return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
@@ -138,6 +167,8 @@ h1 { font-size: 1.6rem; margin: 0 0 .25rem; }
 .message.assistant { border-left-color: #2a9d5b; }
 .message h2 { font-size: .95rem; margin: .5rem 0 0; color: #444; }
 .partial { color: #b35c00; font-style: italic; }
+.thinking { color: #6b6b6b; border-left: 2px solid #ccc; padding-left: .75rem; margin: .5rem 0; }
+.attached { color: #6b6b6b; font-size: .9rem; }
 pre { background: #f0f0f0; padding: .6rem; overflow-x: auto; border-radius: 4px; }
 code { font-family: ui-monospace, monospace; font-size: .9em; }
 table { border-collapse: collapse; } th, td { border: 1px solid #ccc; padding: .2rem .5rem; }
@@ -146,7 +177,7 @@ p.event { text-align: center; margin: 0 0 1.5rem; }
 """
 
 
-def _html(conv: Conversation) -> str:
+def _html(conv: Conversation, reasoning: bool = False) -> str:
     e = html.escape
     title = e(clean(_title(conv)))
     body = [f"<header><h1>{title}</h1><p class=\"meta\">{e(clean(_meta(conv)))}</p></header>"]
@@ -156,7 +187,12 @@ def _html(conv: Conversation) -> str:
             body.append(f'<hr class="event"><p class="event"><em>{note}</em></p>')
             continue
         role = e(message.role)
-        part = [f'<section class="message {role}"><h2>{e(_role(message))}</h2>', _MD.render(clean(message.content))]
+        part = [f'<section class="message {role}"><h2>{e(_role(message))}</h2>']
+        if thinking := _thinking(message, reasoning):
+            part.append(f'<details class="thinking"><summary>Thinking</summary>{_MD.render(clean(thinking))}</details>')
+        if attached := _attached(message):
+            part.append(f'<p class="attached">{e(clean(attached))}</p>')
+        part.append(_MD.render(clean(message.content)))
         if message.is_partial:
             part.append(f'<p class="partial">({e(PARTIAL_NOTES[message.finish_reason])})</p>')
         part.append("</section>")

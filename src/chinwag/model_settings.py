@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 DEFAULTS = {"temperature": 0.7, "max_tokens": 1024, "token_budget": 8000}
-LABELS = {"temperature": "Temperature", "max_tokens": "Max tokens", "token_budget": "Token budget"}
+LABELS = {"temperature": "Temperature", "max_tokens": "Max tokens", "reasoning_effort": "Reasoning effort",
+          "token_budget": "Token budget"}
 INPUT_TYPES = {"temperature": "number", "max_tokens": "integer", "token_budget": "integer"}
 
 
@@ -22,6 +23,8 @@ class ModelSettings:
 
     temperature: float | None = None
     max_tokens: int | None = None
+    # none|minimal|low|medium|high, sent only to models that take it (model_params); None: the model's default
+    reasoning_effort: str | None = None
     token_budget: int | None = None
     # Keys a document or file holds that this chinwag does not know: kept and written back.
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)

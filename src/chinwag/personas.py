@@ -1,7 +1,7 @@
 """Personas: named system prompts, built in and from ``<config dir>/personas.toml``.
 
 personas.toml holds ``[personas.<name>]`` tables with description, system_prompt and optional
-model, temperature, max_tokens, token_budget. An entry there adds a persona or replaces a
+model, temperature, max_tokens, reasoning_effort, token_budget. An entry there adds a persona or replaces a
 built-in one of the same name.
 """
 
@@ -32,6 +32,7 @@ class PersonaSpec:
     max_tokens: int | None = None
     token_budget: int | None = None
     source: str = SOURCE_BUILT_IN
+    reasoning_effort: str | None = None
 
     @property
     def settings(self) -> ModelSettings:

@@ -100,6 +100,7 @@ class TokenCounter:
         self.encoding_name, self.exact = encoding_for(model)
         self._encoding: tiktoken.Encoding | None = None
         self._system: tuple[str, int] = ("", 0)
+        self.attachment_store = None  # attachments.AttachmentStore; the default one when None
 
     def count_text(self, text: str) -> int:
         if self._encoding is None:
@@ -113,7 +114,8 @@ class TokenCounter:
             return 0
         name = msg.extra.get("name")
         name = name if isinstance(name, str) and name else None
-        key = (msg.role, name, msg.content)
+        files = _attached(msg)
+        key = (msg.role, name, msg.content, tuple(a.sha256 for a in files))
         cache: dict[str, tuple[tuple, int]] | None = getattr(msg, "_token_cache", None)
         if cache is None:
             cache = msg._token_cache = {}  # type: ignore[attr-defined]  # not persisted
@@ -122,11 +124,22 @@ class TokenCounter:
             count = hit[1]
         else:
             count = PER_MESSAGE + self.count_text(msg.role) + self.count_text(msg.content)
+            if files:
+                count += self.count_attachments(msg)
             if name:
                 count += self.count_text(name) + PER_NAME
             cache[self.encoding_name] = (key, count)
         msg.tokens = count
         return count
+
+    def count_attachments(self, msg: Message) -> int:
+        """Tokens a message's attached files add: the text blocks exactly, images estimated."""
+        from chinwag import attachments
+
+        store = self.attachment_store or attachments.AttachmentStore()
+        images = [a for a in attachments.of(msg) if a.kind == attachments.IMAGE]
+        return self.count_text(attachments.extra_text(msg, store)) + sum(
+            attachments.image_tokens(a, store) for a in images)
 
     def count_system(self, prompt: str) -> int:
         if not prompt:
@@ -142,6 +155,14 @@ class TokenCounter:
             + sum(self.count_message(m) for m in messages if m.is_chat)
             + REPLY_PRIMING
         )
+
+
+def _attached(msg: Message) -> list:
+    if "attachments" not in msg.extra:
+        return []
+    from chinwag import attachments
+
+    return attachments.of(msg)
 
 
 @dataclass

@@ -14,6 +14,8 @@ from textual.screen import Screen
 from chinwag import config, export
 from chinwag.client import ChatClient
 from chinwag.logs import register_secret
+from chinwag.model_params import parse_overrides
+from chinwag.paths import config_file
 from chinwag.conversation import Conversation
 from chinwag.personas import PersonaSpec, load_personas
 from chinwag.providers import Resolved, resolve
@@ -58,6 +60,8 @@ class ChinwagApp(App):
         self.startup_warnings = list(warnings)
         self.personas, persona_warnings = load_personas()
         self.startup_warnings += persona_warnings
+        self.model_overrides, model_warnings = parse_overrides(settings.extra.get("models"), str(config_file()))
+        self.startup_warnings += model_warnings
         self.session_totals = Totals()
         self.resolved = self._resolve()
         self.client = self._make_client()
@@ -86,6 +90,7 @@ class ChinwagApp(App):
             prices=self.settings.prices,
             session_totals=self.session_totals,
             default_budget=self.settings.token_budget,
+            model_overrides=self.model_overrides,
         )
 
     @property
