@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
@@ -28,11 +28,12 @@ from chinwag.tui.screens.help import HelpScreen
 from chinwag.tui.screens.personas import PersonaScreen
 from chinwag.tui.screens.settings import SettingsScreen
 from chinwag.tui.themes import load_themes
+from chinwag.tui.web import DOWNLOAD_TYPES, ServedApp, browser_keys_text
 
 DEFAULT_THEME = "chinwag-dark"
 
 
-class ChinwagApp(App):
+class ChinwagApp(ServedApp):
     """Full-screen chat with OpenAI-compatible APIs."""
 
     TITLE = "chinwag"
@@ -162,6 +163,8 @@ class ChinwagApp(App):
             ("Anywhere", "tab / shift+tab", "Move focus (chat pane scrolls with arrows and page keys)"),
             ("Dialogs", "escape", "Close without changes"),
         ]
+        if self.served:  # in a browser: the keys it lets through
+            rows = [(where, browser_keys_text(keys), what) for where, keys, what in rows]
         return rows
 
     def action_help(self) -> None:
@@ -295,6 +298,10 @@ class ChinwagApp(App):
             if choice is None:
                 return
             fmt, path = choice
+            if self.served:
+                self.deliver_text_file(export.render(conversation, fmt), path.name, DOWNLOAD_TYPES[fmt])
+                self.notify(f"Downloading {path.name} in your browser.", title="Export", markup=False, timeout=8)
+                return
             try:
                 written = export.write(conversation, fmt, path)
             except OSError as error:
@@ -302,7 +309,7 @@ class ChinwagApp(App):
                 return
             self.notify(f"Exported to {written}", title="Export", markup=False, timeout=8)
 
-        self.push_screen(ExportScreen(conversation.title, Path.cwd()), chosen)
+        self.push_screen(ExportScreen(conversation.title, Path.cwd(), download=self.served), chosen)
 
     async def action_new_conversation(self) -> None:
         chat = self.chat

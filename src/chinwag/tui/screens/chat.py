@@ -303,7 +303,10 @@ class ChatScreen(Screen):
             self.notify("There is no reply to copy yet.", severity="warning")
             return
         self.app.copy_to_clipboard(last.content)
-        self.notify(f"Copied the last reply ({len(last.content):,} characters).")
+        if self.app.is_web:  # the browser decides: it allows it on localhost and https pages
+            self.notify(f"Sent the last reply ({len(last.content):,} characters) to the browser's clipboard.")
+        else:
+            self.notify(f"Copied the last reply ({len(last.content):,} characters).")
 
     def action_sidebar(self) -> None:
         meter = self.query_one(TokenMeter)

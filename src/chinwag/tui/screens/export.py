@@ -1,4 +1,4 @@
-"""Export dialog: choose a format and a path; the app writes the file."""
+"""Export dialog: choose a format and a path; the app writes the file (or, served, a download name)."""
 
 from __future__ import annotations
 
@@ -31,18 +31,24 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
         Binding("ctrl+s", "confirm", "Export", priority=True),
     ]
 
-    def __init__(self, title: str, directory: Path) -> None:
+    def __init__(self, title: str, directory: Path, download: bool = False) -> None:
         super().__init__()
         self.conversation_title = title
         self.directory = directory
+        self.download = download  # in a browser: a file name for the download, not a path here
         self.fmt = "md"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static("Export conversation", classes="title")
             yield OptionList(*[Option(name, id=fmt) for fmt, name in FORMAT_NAMES.items()], id="formats")
-            yield Static("Save to (Enter exports):", classes="label")
-            yield Input(str(self.directory / safe_filename(self.conversation_title, self.fmt)), id="path")
+            name = safe_filename(self.conversation_title, self.fmt)
+            if self.download:
+                yield Static("File name (Enter downloads it in your browser):", classes="label")
+                yield Input(name, id="path")
+            else:
+                yield Static("Save to (Enter exports):", classes="label")
+                yield Input(str(self.directory / name), id="path")
         yield Footer()
 
     def on_mount(self) -> None:
