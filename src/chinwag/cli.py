@@ -12,6 +12,7 @@ from pathlib import Path
 from chinwag import __version__, config
 from chinwag.export import FORMATS
 from chinwag.providers import PROVIDERS
+from chinwag.web import command as serve_command
 
 FORMAT_SUFFIXES = {".md": "md", ".markdown": "md", ".json": "json", ".html": "html",
                    ".htm": "html", ".txt": "txt"}
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("personas", help="list personas (built-in and personas.toml)",
                         description="List personas: built-in ones and those in personas.toml.")
+    serve_command.add_parser(commands)
     return parser
 
 
@@ -171,15 +173,20 @@ def cmd_personas(args: argparse.Namespace) -> int:
     return 0
 
 
-def launch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    """Start the TUI (imported lazily: the other commands never load Textual)."""
-    from chinwag import logs
+def check_persona(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     from chinwag.personas import load_personas
 
     if args.persona:
         specs, _ = load_personas()
         if args.persona not in specs:
             parser.error(f"unknown persona {args.persona!r}; choose one of: {', '.join(specs)}")
+
+
+def launch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Start the TUI (imported lazily: the other commands never load Textual)."""
+    from chinwag import logs
+
+    check_persona(args, parser)
     settings, _ = config.load_settings()  # the TUI shows these warnings itself
     logs.register_secret(settings.api_key)  # run() sets up logging (--debug)
     from chinwag.tui.app import run
@@ -195,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         return launch(args, parser)
+    if args.command == "serve":  # the app's own flags apply to every session it serves
+        check_persona(args, parser)
+        return serve_command.run(args)
     _warn(config.load_settings()[1])
     try:
         return COMMANDS[args.command](args)
