@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import os
 import shlex
 import socket
 import sys
@@ -125,7 +126,11 @@ async def _serve(server, host: str, token: str) -> int:
     try:
         port = await server.start()
     except OSError as error:
-        print(f"chinwag: cannot listen on {_url_host(host)}:{server.port}: {error.strerror or error}; "
+        if isinstance(error, socket.gaierror):
+            reason = f"cannot resolve that host ({error.strerror})"
+        else:
+            reason = os.strerror(error.errno) if error.errno else str(error)
+        print(f"chinwag: cannot listen on {_url_host(host)}:{server.port}: {reason}; "
               "choose another --port or --host", file=sys.stderr)
         return 1
     lines = ["chinwag is served at:", *(f"  {url}" for url in urls(host, port, token)),

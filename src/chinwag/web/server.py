@@ -122,7 +122,7 @@ class ChinwagServer(Server):
         if not any(security.token_matches(given, self.token) for given in presented):
             log.warning("refused %s %s from %s: no valid token", request.method, request.path, request.remote)
             return _plain(401, REFUSED, **{"WWW-Authenticate": 'Bearer realm="chinwag"'})
-        if query_token is not None and request.path == "/":
+        if query_token is not None and request.path == "/" and request.method in ("GET", "HEAD"):
             # Keep the token out of the address bar, the history and any Referer: cookie, clean URL.
             rest = [(name, value) for name, value in request.query.items() if name != "token"]
             response = web.HTTPSeeOther("/" + (f"?{urlencode(rest)}" if rest else ""))
