@@ -15,10 +15,13 @@ import struct
 from pathlib import Path
 
 import pytest
-from browser import Browser, find_chromium
 
-from chinwag.web.command import app_command
-from chinwag.web.server import ChinwagServer
+pytest.importorskip("textual_serve", reason="the web extra is not installed (pip install -e '.[test]' brings it)")
+
+from browser import Browser, find_chromium  # noqa: E402
+
+from chinwag.web.command import app_command  # noqa: E402
+from chinwag.web.server import ChinwagServer  # noqa: E402
 
 CHROMIUM = find_chromium()
 pytestmark = pytest.mark.skipif(

@@ -101,12 +101,16 @@ def test_download_names_cannot_break_the_header():
 
 # -- the command, as a user runs it ----------------------------------------------------------
 
+needs_extra = pytest.mark.skipif(bool(command.missing_extra()),
+                                 reason="the web extra is not installed (pip install -e '.[test]' brings it)")
+
 
 def run_serve(*args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "chinwag", "serve", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=dict(os.environ))
 
 
+@needs_extra
 def test_serve_prints_a_url_with_a_fresh_token_and_stops_on_ctrl_c():
     server = run_serve("--port", "0")
     try:
@@ -127,6 +131,7 @@ def test_serve_prints_a_url_with_a_fresh_token_and_stops_on_ctrl_c():
     assert "warning" not in err and token not in err  # the log has requests, never the token
 
 
+@needs_extra
 def test_a_non_loopback_host_warns_and_a_taken_port_is_reported():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

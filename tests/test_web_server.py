@@ -9,15 +9,18 @@ import json
 import logging
 import os
 
-import aiohttp
 import pytest
-from browser import terminal_text
-from documents import saved
 
-from chinwag import export
-from chinwag.store import Store
-from chinwag.web.command import app_command
-from chinwag.web.server import ChinwagServer
+pytest.importorskip("textual_serve", reason="the web extra is not installed (pip install -e '.[test]' brings it)")
+
+import aiohttp  # noqa: E402
+from browser import terminal_text  # noqa: E402
+from documents import saved  # noqa: E402
+
+from chinwag import export  # noqa: E402
+from chinwag.store import Store  # noqa: E402
+from chinwag.web.command import app_command  # noqa: E402
+from chinwag.web.server import ChinwagServer  # noqa: E402
 
 TOKEN = "k3Ep-it_SECRET.0123456789~abc"
 WRONG = [TOKEN[:-1] + "d", TOKEN[:-1], TOKEN + "x", TOKEN.upper(), "x", "ünïcode-" + TOKEN]
