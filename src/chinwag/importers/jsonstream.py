@@ -1,0 +1,233 @@
+"""Read a JSON array of conversations one element at a time, with bounded memory.
+
+Exports run to hundreds of megabytes, so the file is never parsed whole: ijson's C parser
+(yajl) yields events and ``elements`` builds one element at a time from them. Memory is
+bounded by the largest element we agree to build:
+
+- an element over ELEMENT_LIMIT bytes of JSON, or nested deeper than DEPTH_LIMIT, is
+  skipped (reported as Oversized) and reading goes on with the next one;
+- a single value over TOKEN_LIMIT bytes (one giant string, or megabytes of blank space)
+  stops the file with StreamError: no parser could skip it without holding it.
+
+``Utf8Repair`` sits between the file and the parser: bytes that are not UTF-8 become U+FFFD
+(counted, so the user is told) and a ``\\ud800`` escape of a lone surrogate becomes
+``\\ufffd``, so one bad character costs one character, not the rest of the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Iterator
+
+import ijson
+
+ELEMENT_LIMIT = 128 * 1024 * 1024
+TOKEN_LIMIT = 64 * 1024 * 1024
+DEPTH_LIMIT = 256
+CHUNK = 256 * 1024
+
+_ERRORS = "chinwag-import-replace"
+_BOM = codecs.BOM_UTF8
+
+
+class StreamError(ValueError):
+    """The file cannot be read on from here; the message is for a person."""
+
+
+@dataclass
+class Oversized:
+    """An element that was skipped, and why."""
+
+    reason: str
+
+
+class Utf8Repair:
+    """A binary reader that passes on valid UTF-8 and JSON without lone surrogate escapes."""
+
+    def __init__(self, raw: BinaryIO, chunk: int = CHUNK) -> None:
+        self._raw = raw
+        self._chunk = chunk
+        self._decoder = codecs.getincrementaldecoder("utf-8")(_ERRORS)
+        self._held = b""  # a trailing run of backslashes (an escape that may go on in the next chunk)
+        self._done = False
+        self._first = True
+        self.position = 0  # bytes read from the file
+        self.replaced = 0  # undecodable bytes turned into U+FFFD
+        self.quiet = 0  # bytes read since the parser last produced an event
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:  # ijson asks for nothing first, to see whether the file gives bytes or text
+            return b""
+        while not self._done:
+            chunk = self._raw.read(self._chunk)
+            self.position += len(chunk)
+            self.quiet += len(chunk)
+            if self.quiet > TOKEN_LIMIT:
+                raise StreamError(
+                    f"one value near byte {self.position:,} is over {TOKEN_LIMIT // 2**20} MiB; "
+                    "stopped reading this file there"
+                )
+            if self._first:
+                self._first = False
+                if chunk.startswith(_BOM):
+                    chunk = chunk[len(_BOM):]
+            final = not chunk
+            self._done = final
+            _counter[0] = 0
+            text = self._decoder.decode(chunk, final)
+            self.replaced += _counter[0]
+            data, self._held = _repair_escapes(self._held + text.encode("utf-8"), final)
+            if data:
+                return data
+        return b""
+
+
+_counter = [0]
+
+
+def _replace(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeDecodeError)
+    _counter[0] += error.end - error.start
+    return "\ufffd", error.end
+
+
+codecs.register_error(_ERRORS, _replace)
+
+_ESCAPE = re.compile(rb"\\+u[dD][89a-fA-F][0-9a-fA-F]{2}")  # a run of backslashes, u, a surrogate
+_LOW = re.compile(rb"\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+
+
+def _repair_escapes(data: bytes, final: bool) -> tuple[bytes, bytes]:
+    """(data with each ``\\uD800``-style escape that is not half of a pair made ``\\uFFFD``,
+    a tail to hold until the next chunk because an escape in it may not be complete).
+
+    Only an odd run of backslashes starts an escape (``\\\\ud800`` is a backslash and text).
+    A replacement has the same length, so positions do not move. ``data`` always starts
+    outside a run of backslashes (a held tail starts at the beginning of its run).
+    """
+    cut = len(data)
+    if not final:  # an escape is 6 bytes: one whose backslash is this close to the end is unfinished
+        last = data.rfind(b"\\", max(0, len(data) - 6))
+        if last >= 0:
+            cut = _run_start(data, last)
+    if b"\\u" not in data and b"\\U" not in data:
+        return _split(data, cut)
+    out = None
+    pos = 0
+    while True:
+        match = _ESCAPE.search(data, pos, cut)
+        if match is None:
+            break
+        pos = match.end()
+        if (match.end() - match.start() - 5) % 2 == 0:
+            continue  # an even run: escaped backslashes, then plain text
+        if data[match.end() - 3] in b"89abAB":  # a high surrogate: is a low one next?
+            if match.end() + 6 > cut and not final:
+                cut = match.start()  # not known yet: decide when the rest has arrived
+                break
+            if _LOW.match(data, match.end()):
+                pos = match.end() + 6
+                continue
+        if out is None:
+            out = bytearray(data)
+        out[match.end() - 6:match.end()] = b"\\ufffd"
+    return _split(bytes(out) if out is not None else data, cut)
+
+
+def _run_start(data: bytes, index: int) -> int:
+    while index > 0 and data[index - 1] == 0x5C:
+        index -= 1
+    return index
+
+
+def _split(data: bytes, cut: int) -> tuple[bytes, bytes]:
+    if cut == 0 and data:  # nothing but an unfinished escape: cannot be long, unless it is all
+        return (data, b"") if len(data) > CHUNK else (b"", data)  # backslashes; let those through
+    return data[:cut], data[cut:]
+
+
+# -- elements -------------------------------------------------------------------
+
+_OPEN = ("start_map", "start_array")
+_CLOSE = ("end_map", "end_array")
+
+
+def elements(reader: Utf8Repair) -> Iterator[Any]:
+    """Each element of the top-level array (or the one top-level object) as Python values;
+    an Oversized in place of one that was too big. Numbers come as int or Decimal.
+    Raises StreamError when the file is not JSON, or is cut off, from that point on."""
+    events = ijson.basic_parse(reader, buf_size=CHUNK)
+    try:
+        first = next(events, None)
+        if first is None:
+            raise StreamError("the file is empty")
+        if first[0] == "start_map":
+            yield _build(first, events, reader)
+            return
+        if first[0] != "start_array":
+            raise StreamError("the file is not a list of conversations")
+        for event in events:
+            if event[0] == "end_array":
+                return
+            yield _build(event, events, reader)
+    except ijson.JSONError as exc:
+        raise StreamError(_json_problem(exc, reader)) from None
+
+
+def _json_problem(exc: Exception, reader: Utf8Repair) -> str:
+    text = str(exc)
+    if reader.position == 0:
+        return "the file is empty"
+    if "premature EOF" in text or "Incomplete" in type(exc).__name__ and "EOF" in text:
+        return "the file ends in the middle of the JSON (cut off?)"
+    return f"not valid JSON near byte {reader.position:,}"
+
+
+def _build(first: tuple[str, Any], events: Iterator[tuple[str, Any]], reader: Utf8Repair) -> Any:
+    event, value = first
+    if event not in _OPEN:
+        return value
+    start = reader.position
+    root: Any = {} if event == "start_map" else []
+    stack: list[Any] = [root]
+    keys: list[Any] = [None]
+    depth = 1
+    problem = None
+    for event, value in events:
+        reader.quiet = 0
+        if event in _OPEN:
+            depth += 1
+            if problem is not None:
+                continue
+            if depth > DEPTH_LIMIT:
+                problem = f"nested more than {DEPTH_LIMIT} levels deep"
+                continue
+            if reader.position - start > ELEMENT_LIMIT:
+                problem = f"over {ELEMENT_LIMIT // 2**20} MiB of JSON"
+                continue
+            container: Any = {} if event == "start_map" else []
+            _put(stack[-1], keys[-1], container)
+            stack.append(container)
+            keys.append(None)
+        elif event in _CLOSE:
+            depth -= 1
+            if depth == 0:
+                return Oversized(problem) if problem is not None else root
+            if problem is None:
+                stack.pop()
+                keys.pop()
+        elif problem is None:
+            if event == "map_key":
+                keys[-1] = value
+            else:
+                _put(stack[-1], keys[-1], value)
+    raise StreamError("the file ends in the middle of the JSON (cut off?)")
+
+
+def _put(container: Any, key: Any, value: Any) -> None:
+    if type(container) is dict:
+        container[key] = value
+    else:
+        container.append(value)
