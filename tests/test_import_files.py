@@ -68,6 +68,9 @@ def test_paths_that_hold_no_export(tmp_path):
         list(read_export(tmp_path))
     with pytest.raises(ExportError, match="holds no conversations.json"):
         list(read_export(write_zip(tmp_path / "x.zip", {"notes.txt": "hi"})))
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(ExportError, match="not a file or a folder"):
+        list(read_export(tmp_path / "pipe"))
     broken = tmp_path / "broken.zip"
     broken.write_bytes(b"PK\x03\x04" + os.urandom(200))
     with pytest.raises(ExportError, match="not a readable zip"):
@@ -184,7 +187,7 @@ def test_a_giant_single_value_stops_the_file(monkeypatch):
     data = b'[{"title": "ok", "chat_messages": []}, {"title": "' + b"x" * 200_000 + b'"}]'
     reader = Utf8Repair(io.BytesIO(data), 4096)
     got = []
-    with pytest.raises(StreamError, match="over 0 MiB|is over"):
+    with pytest.raises(StreamError, match="without a value ending"):
         for value in elements(reader):
             got.append(value)
     assert got == [{"title": "ok", "chat_messages": []}]

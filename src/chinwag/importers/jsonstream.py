@@ -66,8 +66,8 @@ class Utf8Repair:
             self.quiet += len(chunk)
             if self.quiet > TOKEN_LIMIT:
                 raise StreamError(
-                    f"one value near byte {self.position:,} is over {TOKEN_LIMIT // 2**20} MiB; "
-                    "stopped reading this file there"
+                    f"over {TOKEN_LIMIT // 2**20} MiB without a value ending, near byte {self.position:,} "
+                    "(one giant string, or padding)"
                 )
             if self._first:
                 self._first = False

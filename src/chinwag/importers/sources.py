@@ -56,6 +56,8 @@ def find_sources(path: Path) -> list[Source]:
     try:
         if path.is_dir():
             return _in_folder(path)
+        if path.exists() and not path.is_file():
+            raise ExportError(f"{path}: not a file or a folder")
         with open(path, "rb") as f:
             magic = f.read(4)
     except FileNotFoundError:
