@@ -7,7 +7,6 @@ import json
 import os
 import random
 import resource
-import zipfile
 
 import pytest
 from import_helpers import CHATGPT, CLAUDE, chain, chatgpt_conversation, chatgpt_sample, write_json, write_zip

@@ -25,7 +25,7 @@ from chinwag.importers.plain import (
     ImportedConversation,
     ImportedMessage,
     RawNode,
-    build_tree,
+    assemble,
     iso_from_epoch,
     message_id,
     one_line,
@@ -70,20 +70,10 @@ def parse(data: Any) -> ImportedConversation:
             message.id = ids[key]
         nodes.append(RawNode(ids[key], ids.get(parent) if isinstance(parent, str) else None, message))
     current = data.get("current_node")
-    messages, leaf, hidden = build_tree(nodes, ids.get(current) if isinstance(current, str) else None)
-
-    created = iso_from_epoch(data.get("create_time"))
-    title = text_or_none(data.get("title"))
-    return ImportedConversation(
-        source=SOURCE,
-        source_id=source_id,
-        title=title or "",
-        created_at=created or (messages[0].created_at if messages else None),
-        updated_at=iso_from_epoch(data.get("update_time")) or created,
-        model=default_model,
-        messages=messages,
-        current=leaf,
-        hidden=hidden,
+    return assemble(
+        SOURCE, source_id, text_or_none(data.get("title")), iso_from_epoch(data.get("create_time")),
+        iso_from_epoch(data.get("update_time")), default_model, nodes,
+        ids.get(current) if isinstance(current, str) else None,
     )
 
 

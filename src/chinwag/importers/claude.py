@@ -22,7 +22,7 @@ from chinwag.importers.plain import (
     ImportedConversation,
     ImportedMessage,
     RawNode,
-    build_tree,
+    assemble,
     iso_from_text,
     message_id,
     one_line,
@@ -71,19 +71,9 @@ def parse(data: Any) -> ImportedConversation:
             message.id = node_ids[index]
         nodes.append(RawNode(node_ids[index], parent_id, message))
     current = text_or_none(data.get("current_leaf_message_uuid"))
-    messages, leaf, hidden = build_tree(nodes, ids.get(current) if current else None)
-
-    created = iso_from_text(data.get("created_at"))
-    return ImportedConversation(
-        source=SOURCE,
-        source_id=source_id,
-        title=text_or_none(data.get("name")) or "",
-        created_at=created or (messages[0].created_at if messages else None),
-        updated_at=iso_from_text(data.get("updated_at")) or created,
-        model=model,
-        messages=messages,
-        current=leaf,
-        hidden=hidden,
+    return assemble(
+        SOURCE, source_id, text_or_none(data.get("name")), iso_from_text(data.get("created_at")),
+        iso_from_text(data.get("updated_at")), model, nodes, ids.get(current) if current else None,
     )
 
 

@@ -175,6 +175,15 @@ def build_tree(nodes: list[RawNode], current: str | None) -> tuple[list[Imported
     return ordered, leaf, len(nodes) - len(ordered)
 
 
+def assemble(source: str, source_id: str, title: str | None, created: str | None, updated: str | None,
+             model: str | None, nodes: list[RawNode], current: str | None) -> ImportedConversation:
+    """The conversation from its fields and its nodes as the source holds them."""
+    messages, leaf, hidden = build_tree(nodes, current)
+    created = created or (messages[0].created_at if messages else None)
+    return ImportedConversation(source, source_id, title or "", created, updated or created, model,
+                                messages, leaf, hidden)
+
+
 def _cut_cycles(parent: dict[str, str | None]) -> None:
     """Make the node where a parent chain loops back into itself a root."""
     state: dict[str, int] = {}  # 1: on the chain being walked, 2: known to reach a root
