@@ -16,6 +16,7 @@ pytest.importorskip("textual_serve", reason="the web extra is not installed (pip
 import aiohttp  # noqa: E402
 from browser import terminal_text  # noqa: E402
 from documents import saved  # noqa: E402
+from tui_helpers import only_document  # noqa: E402
 
 from chinwag import export  # noqa: E402
 from chinwag.store import Store  # noqa: E402
@@ -227,3 +228,20 @@ async def test_export_in_a_session_downloads_the_file(serving, http):
             assert response.headers["Content-Disposition"].startswith('attachment; filename="unicode-export.md"')
             assert "sandbox" in response.headers["Content-Security-Policy"]
     assert body == export.render(Store().load(conversation.id), "md")
+
+
+async def test_closing_the_tab_mid_reply_keeps_what_arrived(served, http, chat_server):
+    words = [f"w{n:02d}" for n in range(1, 31)]  # 6 s of streaming: the tab closes long before the end
+    chat_server.reply(" ".join(words), delay=0.2)
+    async with http.ws_connect(url(served, "/ws?width=120&height=30"), headers=cookie(served)) as ws:
+        await read_until(ws, lambda t: "Message (Enter send" in t, "the chat screen")
+        await stdin(ws, "Count to thirty\r")
+        await read_until(ws, lambda t: "w03" in t, "the first words of the reply")
+    # The tab is gone: the app is told to quit, and the served app saves as the terminal app does.
+    await served.stop()
+    messages = only_document()["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    assert messages[0]["content"] == "Count to thirty"
+    reply = messages[1]
+    assert reply["finish_reason"] == "interrupted" and reply["content"].startswith("w01 w02 w03")
+    assert "w30" not in reply["content"]

@@ -38,6 +38,7 @@ log = logging.getLogger("chinwag.web")
 TEMPLATES = Path(__file__).parent / "templates"
 COOKIE = "chinwag_token"
 QUIT_WAIT = 10.0  # seconds an app process has to save and quit at the end of its session
+MAX_CELLS = 1000  # the largest width or height, in cells, a session starts with
 SHUTDOWN_WAIT = QUIT_WAIT + 5.0  # seconds the server waits for all sessions to end when it stops
 REFUSED = (
     "chinwag: this server needs its token. Open the URL that `chinwag serve` printed "
@@ -170,8 +171,9 @@ class ChinwagServer(Server):
         task = asyncio.current_task()
         assert task is not None
         websocket = self._sessions[task] = web.WebSocketResponse(heartbeat=15)
-        width = to_int(request.query.get("width", "80"), 80)
-        height = to_int(request.query.get("height", "24"), 24)
+        # The page's size in cells, bounded: a huge one would make the app paint a huge screen.
+        width = max(20, min(to_int(request.query.get("width", "80"), 80), MAX_CELLS))
+        height = max(5, min(to_int(request.query.get("height", "24"), 24), MAX_CELLS))
         app_service: AppProcess | None = None
         try:
             await websocket.prepare(request)
