@@ -79,3 +79,29 @@ async def meter_ready(pilot) -> None:
 @pytest.mark.parametrize("theme", ["chinwag-dark", "chinwag-light"])
 def test_chat_screen(snap_compare, theme):
     assert snap_compare(snapshot_app(theme), terminal_size=(120, 40), run_before=meter_ready)
+
+
+def thinking_conversation() -> Conversation:
+    conversation = fixed_conversation()
+    conversation.model = "o3"
+    reply = Message(
+        ASSISTANT, "**4.** Two and two make four, in every base that has a 4 in it.",
+        created_at="2026-11-24T21:57:05Z", model="o3", finish_reason="stop",
+        usage={"prompt_tokens": 180, "completion_tokens": 140, "reasoning_tokens": 120, "cached_tokens": 128},
+        extra={"reasoning": "The user asks for 2+2. That is 4.\n\nCheck: 2+2 = 4 in base 10; in base 3 it is 11, "
+                            "so mention bases only in passing."},
+    )
+    conversation.messages = [Message(USER, "What is 2+2?", created_at="2026-11-24T21:57:00Z"), reply]
+    return conversation
+
+
+async def thinking_open(pilot) -> None:
+    await meter_ready(pilot)
+    await pilot.press("ctrl+t")
+    await meter_ready(pilot)
+
+
+def test_reply_with_a_thinking_block(snap_compare):
+    settings = Settings(provider="custom", base_url="http://127.0.0.1:9/v1", model="o3", theme="chinwag-dark")
+    app = ChinwagApp(settings, conversation=thinking_conversation())
+    assert snap_compare(app, terminal_size=(120, 30), run_before=thinking_open)

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 DEFAULTS = {"temperature": 0.7, "max_tokens": 1024, "token_budget": 8000}
 LABELS = {"temperature": "Temperature", "max_tokens": "Max tokens", "reasoning_effort": "Reasoning effort",
           "token_budget": "Token budget"}
+PLACEHOLDERS = {"reasoning_effort": "none, minimal, low, medium or high; empty: the model's default"}
 INPUT_TYPES = {"temperature": "number", "max_tokens": "integer", "token_budget": "integer"}
 
 

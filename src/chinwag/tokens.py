@@ -101,6 +101,7 @@ class TokenCounter:
         self._encoding: tiktoken.Encoding | None = None
         self._system: tuple[str, int] = ("", 0)
         self.attachment_store = None  # attachments.AttachmentStore; the default one when None
+        self._attachment_counts: dict[tuple[str, str], int] = {}  # (sha256, name) -> tokens
 
     def count_text(self, text: str) -> int:
         if self._encoding is None:
@@ -133,13 +134,23 @@ class TokenCounter:
         return count
 
     def count_attachments(self, msg: Message) -> int:
-        """Tokens a message's attached files add: the text blocks exactly, images estimated."""
+        """Tokens a message's attached files add: each text block exactly (cached per file, so
+        a large file is counted once however often the meter asks), images estimated."""
         from chinwag import attachments
 
         store = self.attachment_store or attachments.AttachmentStore()
-        images = [a for a in attachments.of(msg) if a.kind == attachments.IMAGE]
-        return self.count_text(attachments.extra_text(msg, store)) + sum(
-            attachments.image_tokens(a, store) for a in images)
+        total = 0
+        for attached in attachments.of(msg):
+            key = (attached.sha256, attached.name)
+            count = self._attachment_counts.get(key)
+            if count is None:
+                if attached.kind == attachments.IMAGE:
+                    count = attachments.image_tokens(attached, store)
+                else:
+                    count = self.count_text("\n\n" + attachments.file_block(attached, store.text(attached)))
+                self._attachment_counts[key] = count
+            total += count
+        return total
 
     def count_system(self, prompt: str) -> int:
         if not prompt:

@@ -137,6 +137,9 @@ class ChinwagApp(ServedApp):
             ("Copy last reply", "Copy the last reply to the clipboard", chat.action_copy),
             ("Export conversation", "Write the conversation as Markdown, HTML, text or JSON", chat.action_export),
             ("Toggle sidebar", "Show or hide the token meter", chat.action_sidebar),
+            ("Attach file", "Add a text file (or an image, for models that see) to the next message",
+             chat.action_attach),
+            ("Show or hide thinking", "Open or close the last reply's reasoning", chat.action_thinking),
             ("Switch persona", "Choose the persona for the next reply", self.action_switch_persona),
             ("Settings", "Provider, model, temperature, budget and theme", self.action_settings),
             ("History", "Browse, search and resume saved conversations", self.action_history),
@@ -151,6 +154,8 @@ class ChinwagApp(ServedApp):
         rows = [
             ("Chat", "Enter", "Send the message"),
             ("Chat", "ctrl+j / shift+enter", "Insert a newline in the message"),
+            ("Chat", "/file PATH", "Typed as the message: attach a file (no PATH: the attach dialog)"),
+            ("Chat", "backspace", "In an empty composer: remove the last attached file"),
         ]
         for where, bindings in (("Chat", ChatScreen.BINDINGS), ("Anywhere", self.BINDINGS)):
             for binding in bindings:
@@ -294,16 +299,16 @@ class ChinwagApp(ServedApp):
             self.notify("Nothing to export yet.", severity="warning")
             return
 
-        def chosen(choice: tuple[str, Path] | None) -> None:
+        def chosen(choice: tuple[str, Path, bool] | None) -> None:
             if choice is None:
                 return
-            fmt, path = choice
+            fmt, path, reasoning = choice
             if self.served:
-                self.deliver_text_file(export.render(conversation, fmt), path.name, DOWNLOAD_TYPES[fmt])
+                self.deliver_text_file(export.render(conversation, fmt, reasoning), path.name, DOWNLOAD_TYPES[fmt])
                 self.notify(f"Downloading {path.name} in your browser.", title="Export", markup=False, timeout=8)
                 return
             try:
-                written = export.write(conversation, fmt, path)
+                written = export.write(conversation, fmt, path, reasoning=reasoning)
             except OSError as error:
                 self.notify(f"Export failed: {error}", severity="error", markup=False)
                 return

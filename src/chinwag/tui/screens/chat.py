@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,11 +15,14 @@ from textual.widgets import Footer, Header, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from chinwag import client as api
+from chinwag.attachments import AttachError
 from chinwag.conversation import ASSISTANT, Message
 from chinwag.sanitize import clean, split_unfinished
 from chinwag.retry import RetryPolicy
 from chinwag.session import ChatSession, save_problem
 from chinwag.store import StoreError
+from chinwag.tui.screens.attach import AttachScreen
+from chinwag.tui.widgets.attachment_bar import AttachmentBar
 from chinwag.tui.widgets.chat_log import ChatLog
 from chinwag.tui.widgets.composer import Composer
 from chinwag.tui.widgets.message import STATUS_WORDS, MessageView
@@ -26,6 +30,28 @@ from chinwag.tui.widgets.token_meter import TokenMeter
 
 DRAFT_DEBOUNCE = 0.15
 FRAME = 1 / 20  # how often streamed text reaches the screen
+
+
+class _Batched:
+    """Streamed text held until the next frame, then written to a MarkdownStream."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.unsent = ""
+        self.done = False
+
+    def add(self, text: str) -> None:
+        self.unsent += text
+
+    async def flush(self, partial: bool = False) -> None:
+        # An escape sequence split between deltas is held until it is complete.
+        ready, self.unsent = split_unfinished(self.unsent) if partial else (self.unsent, "")
+        if ready:
+            await self.stream.write(clean(ready))
+
+    async def close(self) -> None:
+        await self.flush()
+        await self.stream.stop()
 
 
 class ChatScreen(Screen):
@@ -40,6 +66,8 @@ class ChatScreen(Screen):
         Binding("ctrl+y", "copy", "Copy reply", priority=True, show=False),
         Binding("ctrl+e", "export", "Export", priority=True, show=False),
         Binding("ctrl+b", "sidebar", "Sidebar", show=False),
+        Binding("ctrl+o", "attach", "Attach a file to the next message", priority=True, show=False),
+        Binding("ctrl+t", "thinking", "Show or hide the last reply's thinking", show=False),
         Binding("f3", "personas", "Persona"),
     ]
 
@@ -60,6 +88,7 @@ class ChatScreen(Screen):
             with Vertical(id="chat-column"):
                 yield ChatLog(id="chat-log")
                 yield Static("", id="status", markup=False)
+                yield AttachmentBar(id="attachments")
                 yield Composer(id="composer")
             yield TokenMeter(id="meter")
         yield Footer()
@@ -73,7 +102,7 @@ class ChatScreen(Screen):
         return self.query_one(Composer)
 
     async def on_mount(self) -> None:
-        self.composer.border_title = "Message (Enter send · ctrl+j newline)"
+        self.composer.border_title = "Message (Enter send · ctrl+j newline · ctrl+o attach file)"
         # The first count loads the tokenizer: the app asks for the meter once that is done.
         await self.show_conversation(meter=False)
 
@@ -81,6 +110,7 @@ class ChatScreen(Screen):
         conversation = self.session.conversation
         self.refresh_header()
         await self.log_view.show(conversation.messages)
+        await self.show_attachments()
         if conversation.read_only:
             await self.log_view.notice(conversation.read_only_reason, "warning")
         if self.setup_problem:
@@ -133,6 +163,19 @@ class ChatScreen(Screen):
 
     @on(Composer.Submitted)
     async def send(self, event: Composer.Submitted) -> None:
+        command = event.text.strip()
+        if command == "/file" or command.startswith("/file "):
+            path = command.removeprefix("/file").strip()
+            if len(path) >= 2 and path[0] == path[-1] and path[0] in "'\"":
+                path = path[1:-1]
+            self.composer.clear()
+            if path:
+                self.attach_file(path)
+            else:
+                self.action_attach()
+            return
+        if not command and not self.session.pending:
+            return
         if self.replying:
             self.notify("A reply is still streaming: press Escape to stop it first.", severity="warning")
             return
@@ -152,6 +195,7 @@ class ChatScreen(Screen):
             )
             return
         self.composer.clear()
+        await self.show_attachments()
         self.refresh_header()
         await self.log_view.add(message)
         self.log_view.anchor()
@@ -178,28 +222,38 @@ class ChatScreen(Screen):
         self.set_status(f"Replying with {self.session.model}… (Escape stops)")
         self.update_meter()
         failure: api.Failed | None = None
-        stream = view.stream()
-        unsent = ""
+        reply = _Batched(view.stream())
+        thoughts: _Batched | None = None  # the thinking block, once reasoning arrives
         flushed = time.monotonic()
         save_error: Exception | None = None
         try:
             async for event in self.session.reply(message):
-                if isinstance(event, api.Delta):
-                    # Batch deltas: each Markdown update costs a layout, whatever its size.
-                    unsent += event.text
-                    if time.monotonic() - flushed >= FRAME:
-                        # An escape sequence split between deltas is held until it is complete.
-                        ready, unsent = split_unfinished(unsent)
-                        await stream.write(clean(ready))
-                        flushed = time.monotonic()
+                if isinstance(event, api.Reasoning):
+                    if thoughts is None:
+                        thoughts = _Batched(await view.thinking_stream())
+                    thoughts.add(event.text)
+                elif isinstance(event, api.Delta):
+                    if thoughts is not None and not thoughts.done:
+                        await thoughts.flush()  # the reply starts: the thinking folds away
+                        thoughts.done = True
+                        view.fold_thinking()
+                    reply.add(event.text)
+                elif isinstance(event, api.Adjusted):
+                    await self.log_view.notice(event.note, "info")
                 elif isinstance(event, api.Failed):
                     failure = event
+                # Batch: each Markdown update costs a layout, whatever its size.
+                if time.monotonic() - flushed >= FRAME:
+                    for batch in (thoughts, reply):
+                        if batch is not None:
+                            await batch.flush(partial=True)
+                    flushed = time.monotonic()
         except (OSError, StoreError) as error:  # the reply arrived but the save at its end failed
             save_error = error
         finally:
-            if unsent:
-                await stream.write(clean(unsent))
-            await stream.stop()
+            for batch in (thoughts, reply):
+                if batch is not None:
+                    await batch.close()
             await self._settle_view(view, message, failure)
         if save_error is not None:
             await self.log_view.notice(
@@ -307,6 +361,56 @@ class ChatScreen(Screen):
             self.notify(f"Sent the last reply ({len(last.content):,} characters) to the browser's clipboard.")
         else:
             self.notify(f"Copied the last reply ({len(last.content):,} characters).")
+
+    # -- attachments -------------------------------------------------------------------
+
+    def action_attach(self) -> None:
+        def chosen(path: str | None) -> None:
+            if path:
+                self.attach_file(path)
+
+        self.app.push_screen(AttachScreen(Path.cwd()), chosen)
+
+    @work(thread=True, group="attach", exit_on_error=False)
+    def attach_file(self, path: str) -> None:
+        """Read, store and count the file off the event loop (a large file takes a moment)."""
+        session = self.session
+        try:
+            attachment = session.attach(path)
+            tokens = session.attachment_tokens(attachment)
+        except AttachError as error:
+            self.app.call_from_thread(self.notify, str(error), title="Not attached", severity="error",
+                                      markup=False, timeout=8)
+            return
+        self.app.call_from_thread(self.notify, f"Attached {attachment.label} ({tokens:,} tokens); it goes "
+                                               "with your next message.", markup=False)
+        self.app.call_from_thread(self.attachments_changed)
+
+    async def attachments_changed(self) -> None:
+        await self.show_attachments()
+        self.update_meter()
+
+    async def show_attachments(self) -> None:
+        items = [(a.label, self.session.attachment_tokens(a)) for a in self.session.pending]
+        await self.query_one(AttachmentBar).show(items)
+
+    @on(AttachmentBar.Removed)
+    async def remove_attachment(self, event: AttachmentBar.Removed) -> None:
+        if 0 <= event.index < len(self.session.pending):
+            removed = self.session.detach(event.index)
+            self.notify(f"Removed {removed.label}.", markup=False)
+            await self.attachments_changed()
+
+    @on(Composer.EmptyBackspace)
+    async def remove_last_attachment(self) -> None:
+        if self.session.pending:
+            await self.remove_attachment(AttachmentBar.Removed(len(self.session.pending) - 1))
+
+    def action_thinking(self) -> None:
+        for view in reversed(self.log_view.views()):
+            if view.toggle_thinking():
+                return
+        self.notify("No reply here has a thinking block.", severity="warning")
 
     def action_sidebar(self) -> None:
         meter = self.query_one(TokenMeter)

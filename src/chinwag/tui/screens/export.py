@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Checkbox, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from chinwag.export import safe_filename
@@ -22,8 +22,8 @@ FORMAT_NAMES = {
 }
 
 
-class ExportScreen(ModalScreen[tuple[str, Path] | None]):
-    """Returns (format, path) or None."""
+class ExportScreen(ModalScreen[tuple[str, Path, bool] | None]):
+    """Returns (format, path, include reasoning) or None."""
 
     CSS_PATH = Path(__file__).parent / "export.tcss"
     BINDINGS = [
@@ -49,6 +49,7 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
             else:
                 yield Static("Save to (Enter exports):", classes="label")
                 yield Input(str(self.directory / name), id="path")
+            yield Checkbox("Include the models' reasoning (thinking)", False, id="reasoning", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -75,7 +76,8 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
         if not value:
             self.notify("Give a path to write to.", severity="error")
             return
-        self.dismiss((self.fmt, Path(value).expanduser()))
+        reasoning = self.query_one("#reasoning", Checkbox).value
+        self.dismiss((self.fmt, Path(value).expanduser(), reasoning))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -19,6 +19,7 @@ from chinwag.config import Settings, validate
 from chinwag.model_settings import FIELDS as SETTING_FIELDS
 from chinwag.model_settings import INPUT_TYPES as SETTING_INPUT_TYPES
 from chinwag.model_settings import LABELS as SETTING_LABELS
+from chinwag.model_settings import PLACEHOLDERS as SETTING_PLACEHOLDERS
 from chinwag.providers import PROVIDERS, resolve
 
 LoadModels = Callable[[str, str | None, str | None], Awaitable[list[str]]]
@@ -96,7 +97,7 @@ class SettingsScreen(ModalScreen[Settings | None]):
                     value = getattr(s, name)
                     yield from self.field(name, Input(
                         "" if value is None else str(value), type=SETTING_INPUT_TYPES.get(name, "text"),
-                        compact=True))
+                        placeholder=SETTING_PLACEHOLDERS.get(name, ""), compact=True))
                 yield from self.field("theme", Select(
                     [(name, name) for name in themes], value=s.theme, allow_blank=False,
                     compact=True))

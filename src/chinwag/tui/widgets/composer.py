@@ -27,6 +27,9 @@ class Composer(TextArea):
             self.composer = composer
             self.text = text
 
+    class EmptyBackspace(Message):
+        """Backspace in an empty composer (removes the last attached file)."""
+
     def __init__(self, **kwargs) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
 
@@ -42,6 +45,8 @@ class Composer(TextArea):
             event.stop()
             event.prevent_default()
             self.action_newline()
+        if event.key == "backspace" and not self.text:
+            self.post_message(self.EmptyBackspace())
         # Other keys: Textual calls TextArea._on_key next (handlers run along the MRO).
 
     async def _on_paste(self, event: events.Paste) -> None:
@@ -51,8 +56,8 @@ class Composer(TextArea):
         event.text = clean(event.text)
 
     def action_submit(self) -> None:
-        if self.text.strip():
-            self.post_message(self.Submitted(self, self.text))
+        # Empty text too: files attached alone may be sent; the screen decides.
+        self.post_message(self.Submitted(self, self.text))
 
     def action_newline(self) -> None:
         self.insert("\n")

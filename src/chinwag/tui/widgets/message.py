@@ -8,8 +8,10 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Markdown, Static
 
-from chinwag.conversation import ASSISTANT, CUT_OFF, EVENT, FAILED, INTERRUPTED, USER, Message
+from chinwag import attachments
+from chinwag.conversation import ASSISTANT, CUT_OFF, EVENT, FAILED, INTERRUPTED, REASONING, USER, Message
 from chinwag.sanitize import clean
+from chinwag.tui.widgets.thinking import ThinkingBlock
 
 STATUS_WORDS = {
     INTERRUPTED: "stopped — partial reply kept",
@@ -31,6 +33,9 @@ class MessageView(Vertical):
         self.message = message
         self.header = Static("", markup=False, classes="header")
         self.body: Markdown | Static
+        reasoning = message.extra.get(REASONING)
+        # A saved reply's reasoning starts collapsed; a streaming one gets its block when it thinks.
+        self.thinking: ThinkingBlock | None = ThinkingBlock(reasoning) if isinstance(reasoning, str) and reasoning else None
         if message.role == ASSISTANT:
             self.body = Markdown(clean(message.content), classes="body")
         else:
@@ -39,6 +44,8 @@ class MessageView(Vertical):
     def compose(self) -> ComposeResult:
         if self.message.role != EVENT:
             yield self.header
+        if self.thinking is not None:
+            yield self.thinking
         yield self.body
 
     def on_mount(self) -> None:
@@ -63,6 +70,9 @@ class MessageView(Vertical):
             notes.append("not sent: outside the context window")
         if self.status:
             notes.append(self.status)
+        attached = attachments.of(self.message)
+        if attached:
+            notes.append("attached: " + ", ".join(a.label for a in attached))
         for note in notes:
             text.append(f"  · {note}", style="italic")
         self.header.update(text)
@@ -71,6 +81,24 @@ class MessageView(Vertical):
         """A MarkdownStream writing into the body (assistant messages)."""
         assert isinstance(self.body, Markdown)
         return Markdown.get_stream(self.body)
+
+    async def thinking_stream(self):
+        """A MarkdownStream into the thinking block, mounted open above the body if new."""
+        if self.thinking is None:
+            self.thinking = ThinkingBlock(collapsed=False)
+            await self.mount(self.thinking, before=self.body)
+        return self.thinking.stream()
+
+    def fold_thinking(self) -> None:
+        if self.thinking is not None:
+            self.thinking.collapsed = True
+
+    def toggle_thinking(self) -> bool:
+        """Open or close the thinking block; False when there is none."""
+        if self.thinking is None:
+            return False
+        self.thinking.collapsed = not self.thinking.collapsed
+        return True
 
 
 class Notice(Static):

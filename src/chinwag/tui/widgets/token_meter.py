@@ -61,6 +61,8 @@ class TokenMeter(Static):
         table = _grid()
         table.add_row("  messages in context", f"{meter.sent} of {meter.total}")
         table.add_row("  draft", f"{estimate}{meter.draft_tokens:,}")
+        if meter.attachment_tokens:
+            table.add_row("    of which files", f"{estimate}{meter.attachment_tokens:,}")
         table.add_row("  context window", _num(meter.context_window))
         table.add_row("  est. input cost", format_cost(meter.cost_of_next))
         if not meter.exact:
@@ -71,7 +73,11 @@ class TokenMeter(Static):
         table.add_row(Text("Last reply", style="bold"), "")
         estimated = meter.last_estimated
         table.add_row("  prompt", _num(meter.last_prompt, estimated))
+        if meter.last_cached:
+            table.add_row("    cached", _num(meter.last_cached))
         table.add_row("  completion", _num(meter.last_completion, estimated))
+        if meter.last_reasoning is not None:
+            table.add_row("    reasoning", _num(meter.last_reasoning))
         if estimated:
             table.add_row(Text("  ~ estimated: the server sent no usage", style="italic"), "")
         table.add_row("", "")
