@@ -19,7 +19,7 @@ from chinwag.client import ChatClient
 from chinwag.conversation import Conversation, Message, Persona
 from chinwag.model_settings import ModelSettings
 from chinwag.session import ChatSession
-from chinwag.store import Store
+from chinwag.store import SaveError, Store
 from chinwag.tokens import TokenCounter
 
 KEY = "sk-test-attach-0123456789abcdef"
@@ -109,7 +109,7 @@ async def test_attachments_stay_pending_when_the_save_fails(chat_server, tmp_pat
     session.attach(str(path))
     paths.conversations_dir().parent.mkdir(parents=True, exist_ok=True)
     paths.conversations_dir().write_text("a file where the folder should be")
-    with pytest.raises(OSError):
+    with pytest.raises(SaveError, match="File exists"):
         session.submit("with file")
     assert len(session.pending) == 1 and not session.conversation.messages
 

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from chinwag import paths
-from chinwag.conversation import ASSISTANT, USER, Conversation, Message
+from chinwag.conversation import Conversation
 from chinwag.index import INDEX_NAME
 from chinwag.store import Store
 
@@ -181,28 +181,6 @@ def test_two_running_chinwags_on_one_conversation_lose_nothing(chat_server):
     # Each reply answers its own question: the merged history reached the model in order.
     assert [r["content"] for r in replies(document)] == [f"You said: {m}" for m in expected]
     assert [m["role"] for m in document["messages"]] == ["user", "assistant"] * 4
-
-
-def test_merge_within_one_second_puts_the_saved_messages_first(tmp_path):
-    """Timestamps have one-second resolution: the order must not depend on who saves last."""
-    first, second = Store(tmp_path), Store(tmp_path)
-    conv = Conversation(model="gpt-4o-mini")
-    conv.messages.append(Message(USER, "opening", created_at="2026-01-01T10:00:00Z"))
-    first.save(conv)
-    other = second.load(conv.id)
-    conv.messages += [Message(USER, "from one", created_at="2026-01-01T10:00:07Z"),
-                      Message(ASSISTANT, "reply to one", created_at="2026-01-01T10:00:07Z")]
-    first.save(conv)
-    other.messages[0].extra["superseded"] = True  # marks and messages of both writers survive
-    other.messages.append(Message(USER, "from two", created_at="2026-01-01T10:00:07Z"))
-    assert second.save(other) == 2
-    expected = ["opening", "from one", "reply to one", "from two"]
-    assert [m.content for m in other.messages] == expected  # what the next request sends
-    conv.messages.append(Message(ASSISTANT, "late reply", created_at="2026-01-01T10:00:07Z"))
-    assert first.save(conv) == 1
-    saved = Store(tmp_path).load(conv.id).messages
-    assert [m.content for m in saved] == [*expected, "late reply"]
-    assert saved[0].extra.get("superseded") is True
 
 
 # -- what reaches a real terminal ------------------------------------------------------------

@@ -28,17 +28,19 @@ def conv():
         persona=Persona("sassy", "You are sassy."),
         settings=ModelSettings(temperature=0.7, max_tokens=1024),
     )
-    conv.messages += [
+    for message in [
         Message(USER, "What is the weather like?\n\n| day | sky |\n|---|---|\n| mon | grey |",
                 created_at="2026-11-24T21:55:03Z"),
         Message(ASSISTANT, "Oh **fantastic**, another weather question.", created_at="2026-11-24T21:55:05Z",
                 model="gpt-4o-mini", finish_reason="stop"),
-    ]
+    ]:
+        conv.add(message)
     conv.switch_persona(Persona("pirate", "Arr."))
-    conv.messages += [
+    for message in [
         Message(USER, HOSTILE, created_at="2026-11-24T21:56:00Z"),
         Message(ASSISTANT, "Arr, the skies be", created_at="2026-11-24T21:56:02Z", finish_reason=INTERRUPTED),
-    ]
+    ]:
+        conv.add(message)
     return conv
 
 
@@ -107,7 +109,7 @@ def test_html_links_that_are_safe_stay_links():
 def test_cut_off_reply_is_marked():
     conv = Conversation(title="t")
     conv.add_user("q")
-    conv.messages.append(Message(ASSISTANT, "half an ans", finish_reason=CUT_OFF))
+    conv.add(Message(ASSISTANT, "half an ans", finish_reason=CUT_OFF))
     for fmt in ("md", "txt", "html"):
         assert "cut off" in render(conv, fmt)
 

@@ -13,6 +13,7 @@ import socket
 
 import pytest
 from server import ChatServer
+from documents import path_of
 from tui_helpers import SIZE, chat, make_app, only_document, replying, screen_text, send, wait_for
 
 from chinwag import paths
@@ -69,7 +70,7 @@ async def assert_responsive(pilot, app) -> None:
 
 
 def current_replies() -> list[dict]:
-    return [m for m in only_document()["messages"] if m["role"] == "assistant" and not m.get("superseded")]
+    return [m for m in path_of(only_document()) if m["role"] == "assistant"]
 
 
 async def retry_until_answered(pilot, app) -> None:
@@ -211,9 +212,12 @@ async def test_broken_stream_keeps_the_partial_reply(chat_server, fault):
         assert partial["content"] and FULL.startswith(partial["content"])
         await assert_responsive(pilot, app)
         await retry_until_answered(pilot, app)
-    messages = only_document()["messages"]
+    document = only_document()
+    messages = document["messages"]
     assert [m["content"] for m in messages] == [PROMPT, partial["content"], DEFAULT_REPLY]
-    assert messages[1]["superseded"] is True and messages[1]["finish_reason"] == finish_reason
+    # The partial reply stays, as a sibling of the one that replaced it; the new one is shown.
+    assert messages[1]["parent"] == messages[2]["parent"] == messages[0]["id"]
+    assert messages[1]["finish_reason"] == finish_reason and document["current"] == messages[2]["id"]
 
 
 EMPTY_FAULTS = {

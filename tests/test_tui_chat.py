@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from documents import path_of
 from tui_helpers import SIZE, chat, make_app, only_document, replying, saved_documents, screen_text, send, wait_for
 
 from chinwag.conversation import USER, Message
@@ -81,12 +82,14 @@ async def test_regenerate_keeps_old_reply_and_asks_again(chat_server):
         await wait_for(pilot, lambda: "first answer" in screen_text(app) and not replying(app), "first")
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: "second answer" in screen_text(app) and not replying(app), "second")
-        assert "replaced by a regenerated reply" in screen_text(app)
+        assert "first answer" not in screen_text(app)  # on another branch now
     second_request = chat_server.chat_requests[1].body["messages"]
     assert [m["content"] for m in second_request if m["role"] != "system"] == ["question"]
-    messages = only_document()["messages"]
+    document = only_document()
+    messages = document["messages"]
     assert [m["content"] for m in messages] == ["question", "first answer", "second answer"]
-    assert messages[1]["superseded"] is True
+    assert messages[1]["parent"] == messages[2]["parent"] == messages[0]["id"]  # siblings
+    assert [m["content"] for m in path_of(document)] == ["question", "second answer"]
 
 
 async def test_persona_switch_changes_next_system_prompt(chat_server):

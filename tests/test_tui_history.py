@@ -309,7 +309,7 @@ async def test_newer_format_opens_read_only(chat_server):
     future = Conversation(created_at="2026-05-06T07:08:09Z")
     future.add_user("From the future")
     future.add_assistant("Hello from version 2")
-    data = future.to_dict() | {"version": 2, "hologram": {"kept": True}}
+    data = future.to_dict() | {"version": 3, "hologram": {"kept": True}}
     raw = json.dumps(data, indent=2).encode()
     path = paths.conversations_dir()
     path.mkdir(parents=True, exist_ok=True)

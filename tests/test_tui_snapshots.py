@@ -42,7 +42,7 @@ def fixed_conversation() -> Conversation:
         persona=Persona("sassy", "You are a fed up and sassy assistant who hates answering questions."),
         settings=ModelSettings.defaults(),
     )
-    conversation.messages = [
+    for message in [
         Message(USER, "What is the weather like this week?", created_at="2026-11-24T21:55:03Z"),
         Message(
             ASSISTANT, REPLY, created_at="2026-11-24T21:55:05Z", model="gpt-4o-mini", finish_reason="stop",
@@ -53,7 +53,9 @@ def fixed_conversation() -> Conversation:
             ASSISTANT, "Tomorrow? Same as toda", created_at="2026-11-24T21:56:02Z", model="gpt-4o-mini",
             finish_reason="interrupted", usage={"prompt_tokens": 150, "completion_tokens": 6, "estimated": True},
         ),
-    ]
+    ]:
+        conversation.add(message)  # each follows the one before: one branch
+    conversation.updated_at = conversation.created_at
     return conversation
 
 

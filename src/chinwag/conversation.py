@@ -1,20 +1,26 @@
 """The conversation document in memory: Message, Conversation and their rules.
 
-Format version 1 (see DESIGN.md). Fields we do not know are kept in ``extra`` and
-written back unchanged. Nothing here touches files or the network.
+Format version 2 (README "Conversations on disk"): the messages form a tree. Every message
+has a random ``id`` and the ``parent`` it follows; ``messages`` holds every node in creation
+order and nothing is ever overwritten; ``current`` names the leaf the user sees, and
+``path`` (root -> current) is what the chat shows and what is sent, counted and exported.
+Fields we do not know are kept in ``extra`` and written back unchanged. Reading a parsed
+document (checks, older versions) is in ``chinwag.reading``. Nothing here touches files
+or the network.
 """
 
 from __future__ import annotations
 
+import copy
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
 from chinwag.model_settings import ModelSettings
 
 FORMAT = "chinwag.conversation"
-VERSION = 1
+VERSION = 2
 
 USER = "user"
 ASSISTANT = "assistant"
@@ -24,10 +30,15 @@ CHAT_ROLES = (USER, ASSISTANT)
 INTERRUPTED = "interrupted"  # finish_reason of a reply stopped by the user
 CUT_OFF = "cut_off"  # finish_reason of a reply whose stream ended without one
 FAILED = "failed"  # finish_reason of a reply that failed part-way
-SUPERSEDED = "superseded"  # flag of a reply replaced by regenerate: kept, never sent again
+SUPERSEDED = "superseded"  # version 1's mark on a reply replaced by regenerate (now: a sibling)
 REASONING = "reasoning"  # message field: a reply's reasoning text, saved apart, never sent back
 
 TITLE_LENGTH = 60
+
+# Document fields that two writers merge one by one, the newer edit winning (see ``edited``);
+# each key of ``settings`` is merged on its own too, as "settings.<key>".
+MERGED_FIELDS = ("title", "provider", "model", "persona", "current")
+SETTING = "settings."
 
 
 class FormatError(ValueError):
@@ -38,10 +49,20 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def now_stamp() -> str:
+    """When a document field was edited: ISO 8601 to the microsecond, sortable as text."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def new_id(when: datetime | None = None) -> str:
-    """A sortable, file-name-safe id such as ``20261124-215500-3f2a9c``."""
+    """A sortable, file-name-safe conversation id such as ``20261124-215500-3f2a9c``."""
     when = when or datetime.now(timezone.utc)
     return f"{when:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+def new_message_id() -> str:
+    """A random message id: 64 bits, so two identical messages are never one."""
+    return secrets.token_hex(8)
 
 
 def title_from(text: str) -> str:
@@ -72,9 +93,6 @@ class Persona:
         )
 
 
-_MESSAGE_FIELDS = ("role", "content", "created_at", "tokens", "model", "finish_reason", "usage")
-
-
 @dataclass(eq=False)
 class Message:
     role: str
@@ -87,6 +105,8 @@ class Message:
     # Persona switch events carry the new persona here.
     persona: Persona | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    id: str = field(default_factory=new_message_id)
+    parent: str | None = None  # the id of the message this one follows; None for a root
 
     @property
     def is_chat(self) -> bool:
@@ -94,15 +114,21 @@ class Message:
         return self.role in CHAT_ROLES
 
     @property
-    def superseded(self) -> bool:
-        return bool(self.extra.get(SUPERSEDED))
-
-    @property
     def is_partial(self) -> bool:
         return self.finish_reason in (INTERRUPTED, CUT_OFF, FAILED)
 
+    def copy(self) -> "Message":
+        """An independent copy with the same id and parent."""
+        return replace(
+            self,
+            usage=copy.deepcopy(self.usage),
+            persona=copy.deepcopy(self.persona),
+            extra=copy.deepcopy(self.extra),
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = dict(self.extra)
+        out: dict[str, Any] = {"id": self.id, "parent": self.parent}
+        out.update((k, v) for k, v in self.extra.items() if k not in ("id", "parent"))
         out["role"] = self.role
         out["content"] = self.content
         out["created_at"] = self.created_at
@@ -115,25 +141,15 @@ class Message:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Message":
-        if not isinstance(data, dict) or "role" not in data:
-            raise FormatError("a message has no role")
-        data = dict(data)
-        values = {name: data.pop(name) for name in _MESSAGE_FIELDS if name in data}
-        persona = data.pop("persona", None)
-        content = values.get("content")
-        values["content"] = "" if content is None else str(content)
-        return cls(
-            **values,
-            persona=Persona.from_dict(persona) if isinstance(persona, dict) else None,
-            extra=data,
-        )
+    def from_dict(cls, data: Any) -> "Message":
+        """One message of a version 2 document; FormatError names the first bad field."""
+        from chinwag.reading import read_message  # reading builds on this module
+
+        return read_message(data)
 
 
-_TOP_FIELDS = (
-    "format", "version", "id", "title", "created_at", "updated_at",
-    "provider", "model", "persona", "settings", "messages",
-)
+_UNDER_CURRENT: Any = object()
+_ABSENT: Any = object()  # add(): "under the current leaf", as opposed to None (a new root)
 
 
 @dataclass(eq=False)
@@ -146,34 +162,179 @@ class Conversation:
     model: str = "gpt-4o-mini"
     persona: Persona = field(default_factory=lambda: Persona("assistant", ""))
     settings: ModelSettings = field(default_factory=ModelSettings)
-    messages: list[Message] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)  # every node, in creation order
     extra: dict[str, Any] = field(default_factory=dict)
-    # Set when the file was written by a newer chinwag: we show it but never save it.
+    current: str | None = None  # the id of the leaf shown; None or unknown: the last message
+    # When each merged field was last edited (now_stamp()): assignments keep it up to date,
+    # the store stamps what was changed in place (e.g. ``persona.name = ...``).
+    edited: dict[str, str] = field(default_factory=dict)
+    # Set when the file was written by a newer chinwag or holds a field of the wrong type:
+    # we show it but never save it. ``problems`` lists every field that was wrong.
     read_only: bool = False
     read_only_reason: str = ""
+    problems: list[str] = field(default_factory=list)
+    source_version: int = VERSION  # the format version the document was read from
 
     def __post_init__(self) -> None:
         if not self.updated_at:
             self.updated_at = self.created_at
+        self._tree_key: tuple = ()
+        self._by_id: dict[str, Message] = {}
+        self._children: dict[str | None, list[Message]] = {}
+        self.removed: set[str] = set()  # ids taken back out (a failed empty reply): never merged back
+        self._tracking = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self.__dict__.get("_tracking") and (name in MERGED_FIELDS or name == "settings"):
+            before = self.field_values()
+            object.__setattr__(self, name, value)
+            self.stamp_changes(before)
+        else:
+            object.__setattr__(self, name, value)
+
+    def field_values(self) -> dict[str, Any]:
+        """The fields two writers merge one by one, as plain data (settings key by key)."""
+        leaf = self.leaf
+        values: dict[str, Any] = {
+            "title": self.title,
+            "provider": self.provider,
+            "model": self.model,
+            "persona": self.persona.to_dict(),
+            "current": leaf.id if leaf is not None else None,
+        }
+        values.update((SETTING + key, value) for key, value in self.settings.to_dict().items())
+        return values
+
+    def stamp_changes(self, before: dict[str, Any], since: dict[str, str] | None = None) -> None:
+        """Stamp now every field whose value differs from ``before`` (unless stamped after ``since``)."""
+        now, stamp = self.field_values(), now_stamp()
+        for name in now.keys() | before.keys():
+            if now.get(name, _ABSENT) != before.get(name, _ABSENT):
+                if since is None or self.edited.get(name, "") <= since.get(name, ""):
+                    self.edited[name] = stamp
+
+    # -- the tree ------------------------------------------------------------
+
+    def _tree(self) -> tuple[dict[str, Message], dict[str | None, list[Message]]]:
+        """Messages by id and children by parent id, rebuilt only when ``messages`` changed."""
+        messages = self.messages
+        key = (len(messages), id(messages[0]) if messages else 0, id(messages[-1]) if messages else 0)
+        if key != self._tree_key:
+            by_id: dict[str, Message] = {}
+            children: dict[str | None, list[Message]] = {}
+            for message in messages:
+                by_id.setdefault(message.id, message)
+                children.setdefault(message.parent, []).append(message)
+            self._by_id, self._children, self._tree_key = by_id, children, key
+        return self._by_id, self._children
+
+    def forget_tree(self) -> None:
+        """Call after changing ``messages`` other than by add/remove (a merge does)."""
+        self._tree_key = ()
+
+    def get(self, message_id: str | None) -> Message | None:
+        if message_id is None:
+            return None
+        return self._tree()[0].get(message_id)
+
+    def children(self, message_id: str | None) -> list[Message]:
+        """The messages that follow ``message_id`` (the roots for None), oldest first."""
+        return list(self._tree()[1].get(message_id, ()))
+
+    def siblings(self, message_id: str) -> list[Message]:
+        """The message and the others under the same parent, oldest first."""
+        message = self.get(message_id)
+        if message is None:
+            raise KeyError(message_id)
+        return self.children(message.parent)
+
+    def sibling_position(self, message_id: str) -> tuple[int, int]:
+        """(1-based position among its siblings, how many there are): ``2/3`` on screen."""
+        siblings = self.siblings(message_id)
+        return next(i for i, m in enumerate(siblings, 1) if m.id == message_id), len(siblings)
+
+    @property
+    def leaf(self) -> Message | None:
+        """The message the current path ends at."""
+        return self.get(self.current) or (self.messages[-1] if self.messages else None)
+
+    @property
+    def path(self) -> list[Message]:
+        """Root -> current leaf, events included: what the chat shows and what is sent."""
+        leaf = self.leaf
+        return self.path_to(leaf.id) if leaf is not None else []
+
+    def path_to(self, message_id: str) -> list[Message]:
+        """Root -> the message ``message_id``."""
+        by_id = self._tree()[0]
+        out: list[Message] = []
+        seen: set[str] = set()
+        message = by_id.get(message_id)
+        while message is not None and message.id not in seen:
+            seen.add(message.id)
+            out.append(message)
+            message = by_id.get(message.parent) if message.parent is not None else None
+        out.reverse()
+        return out
+
+    def newest_leaf(self, message_id: str) -> Message:
+        """The most recently created message under ``message_id`` (itself when it has none)."""
+        message = self.get(message_id)
+        if message is None:
+            raise KeyError(message_id)
+        inside, newest = {message.id}, message
+        for candidate in self.messages[self.messages.index(message) + 1 :]:
+            if candidate.parent in inside:
+                inside.add(candidate.id)
+                newest = candidate
+        return newest
+
+    def select(self, message_id: str) -> Message:
+        """Show the branch through ``message_id``, down to its newest leaf; returns that leaf."""
+        leaf = self.newest_leaf(message_id)
+        self.current = leaf.id
+        return leaf
 
     # -- rules ---------------------------------------------------------------
 
     def touch(self) -> None:
         self.updated_at = now_iso()
 
-    def add(self, message: Message) -> Message:
-        """Append a message; the first user message names the conversation."""
+    def add(self, message: Message, parent: str | None = _UNDER_CURRENT) -> Message:
+        """Add ``message`` under ``parent`` (default: the current leaf; None: a new root) and
+        make it current. The first user message names the conversation."""
+        if parent is _UNDER_CURRENT:
+            leaf = self.leaf
+            parent = leaf.id if leaf is not None else None
+        elif parent is not None and self.get(parent) is None:
+            raise KeyError(f"no message {parent!r} in this conversation")
+        while self.get(message.id) is not None or message.id in self.removed:
+            message.id = new_message_id()
+        message.parent = parent
+        before = self.field_values()
         self.messages.append(message)
+        object.__setattr__(self, "current", message.id)
         if message.role == USER and not self.title:
-            self.title = title_from(message.content)
+            object.__setattr__(self, "title", title_from(message.content))
+        self.stamp_changes(before)
         self.touch()
         return message
 
-    def add_user(self, text: str) -> Message:
-        return self.add(Message(USER, text))
+    def add_user(self, text: str, parent: str | None = _UNDER_CURRENT) -> Message:
+        return self.add(Message(USER, text), parent)
 
-    def add_assistant(self, text: str = "", model: str | None = None) -> Message:
-        return self.add(Message(ASSISTANT, text, model=model or self.model))
+    def add_assistant(self, text: str = "", model: str | None = None, parent: str | None = _UNDER_CURRENT) -> Message:
+        return self.add(Message(ASSISTANT, text, model=model or self.model), parent)
+
+    def remove(self, message: Message) -> None:
+        """Take back a message that has no children (a reply that failed before any text)."""
+        if self.children(message.id):
+            raise ValueError("only a message nothing follows can be taken back")
+        self.messages.remove(message)
+        self.removed.add(message.id)
+        if self.current == message.id:
+            self.current = message.parent
+        self.touch()
 
     def switch_persona(self, persona: Persona) -> Message | None:
         """Make ``persona`` apply to the next reply; record the switch in the transcript."""
@@ -193,10 +354,12 @@ class Conversation:
 
     @property
     def chat_messages(self) -> list[Message]:
-        return [m for m in self.messages if m.is_chat]
+        """The user and assistant messages on the current path."""
+        return [m for m in self.path if m.is_chat]
 
     def last(self, role: str) -> Message | None:
-        for message in reversed(self.messages):
+        """The newest message of ``role`` on the current path."""
+        for message in reversed(self.path):
             if message.role == role:
                 return message
         return None
@@ -204,6 +367,7 @@ class Conversation:
     # -- document ------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
+        leaf = self.leaf
         out: dict[str, Any] = {
             "format": FORMAT,
             "version": VERSION,
@@ -215,57 +379,17 @@ class Conversation:
             "model": self.model,
             "persona": self.persona.to_dict(),
             "settings": self.settings.to_dict(),
-            "messages": [m.to_dict() for m in self.messages],
+            "current": leaf.id if leaf is not None else None,
         }
-        out.update({k: v for k, v in self.extra.items() if k not in out})
+        if self.edited:
+            out["edited"] = dict(self.edited)
+        out["messages"] = [m.to_dict() for m in self.messages]
+        out.update({k: v for k, v in self.extra.items() if k not in out and k != "edited"})
         return out
 
     @classmethod
-    def from_dict(cls, data: Any) -> "Conversation":
-        """Build from a parsed document: migrate older versions, flag newer ones read-only."""
-        if not isinstance(data, dict):
-            raise FormatError("the document is not a JSON object")
-        if data.get("format") != FORMAT:
-            raise FormatError(f"not a chinwag conversation (format is {data.get('format')!r})")
-        version = data.get("version")
-        if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-            raise FormatError(f"the version {version!r} is not a number")
-        read_only, reason = False, ""
-        if version > VERSION:
-            read_only = True
-            reason = (
-                f"written by a newer chinwag (format version {version}, this one reads {VERSION}); "
-                "opened read-only"
-            )
-        else:
-            data = migrate(data)
-        if not isinstance(data.get("id"), str) or not data["id"]:
-            raise FormatError("the document has no id")
-        messages = data.get("messages", [])
-        if not isinstance(messages, list):
-            raise FormatError("messages is not a list")
-        persona = data.get("persona")
-        settings = data.get("settings")
-        return cls(
-            id=data["id"],
-            title=str(data.get("title") or ""),
-            created_at=str(data.get("created_at") or now_iso()),
-            updated_at=str(data.get("updated_at") or ""),
-            provider=str(data.get("provider") or "openai"),
-            model=str(data.get("model") or ""),
-            persona=Persona.from_dict(persona) if isinstance(persona, dict) else Persona("assistant", ""),
-            settings=ModelSettings.from_dict(settings) if isinstance(settings, dict) else ModelSettings(),
-            messages=[Message.from_dict(m) for m in messages],
-            extra={k: v for k, v in data.items() if k not in _TOP_FIELDS},
-            read_only=read_only,
-            read_only_reason=reason,
-        )
+    def from_dict(cls, data: Any, source: str = "the document") -> "Conversation":
+        """Build from a parsed document (see ``chinwag.reading.read_conversation``)."""
+        from chinwag.reading import read_conversation  # reading builds on this module
 
-
-def migrate(data: dict[str, Any]) -> dict[str, Any]:
-    """Bring an older document up to VERSION in memory. Version 0 was a bare message list."""
-    if data.get("version", VERSION) == 0:
-        data = dict(data)
-        data["version"] = VERSION
-        data.setdefault("settings", {})
-    return data
+        return read_conversation(data, source)

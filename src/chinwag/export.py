@@ -1,5 +1,8 @@
 """Transcripts of a conversation as Markdown, JSON, HTML or plain text.
 
+Markdown, HTML and text hold the current path (the branch shown); JSON is the whole
+document, every branch included.
+
 Text exports are sanitized (no escape sequences reach a terminal that ``cat``s them);
 HTML escapes every piece of content before rendering its Markdown, runs no scripts and
 keeps no ``javascript:`` links. Exports hold only the document, which never holds keys.
@@ -108,7 +111,7 @@ def _attached(message: Message) -> str:
 
 def _markdown(conv: Conversation, reasoning: bool = False) -> str:
     out = [f"# {_title(conv)}", "", f"_{_meta(conv)}_", ""]
-    for message in conv.messages:
+    for message in conv.path:
         if message.role == EVENT:
             out += ["---", "", f"_{' '.join(message.content.split())}_", "", "---", ""]
             continue
@@ -126,7 +129,7 @@ def _markdown(conv: Conversation, reasoning: bool = False) -> str:
 def _text(conv: Conversation, reasoning: bool = False) -> str:
     title = _title(conv)
     out = [title, "=" * min(len(title), 72), _meta(conv), ""]
-    for message in conv.messages:
+    for message in conv.path:
         if message.role == EVENT:
             out += [f"--- {' '.join(message.content.split())} ---", ""]
             continue
@@ -181,7 +184,7 @@ def _html(conv: Conversation, reasoning: bool = False) -> str:
     e = html.escape
     title = e(clean(_title(conv)))
     body = [f"<header><h1>{title}</h1><p class=\"meta\">{e(clean(_meta(conv)))}</p></header>"]
-    for message in conv.messages:
+    for message in conv.path:
         if message.role == EVENT:
             note = e(clean(" ".join(message.content.split())))
             body.append(f'<hr class="event"><p class="event"><em>{note}</em></p>')

@@ -41,6 +41,17 @@ class Summary:
 
 
 _FIELDS = tuple(f.name for f in fields(Summary))
+_TEXT = ("id", "title", "created_at", "updated_at", "provider", "model", "persona")
+
+
+def _valid(summary: Summary) -> bool:
+    """Every field of the type it should have (an index is only a cache: anything else is rebuilt)."""
+    return (
+        all(isinstance(getattr(summary, name), str) for name in _TEXT)
+        and all(type(getattr(summary, name)) is int and getattr(summary, name) >= 0 for name in ("messages", "tokens"))
+        and (summary.error is None or isinstance(summary.error, str))
+        and isinstance(summary.read_only, bool)
+    )
 
 
 def summarize(conv: Conversation) -> Summary:
@@ -84,7 +95,7 @@ def read_index(path: Path) -> dict[str, tuple[Summary, Stamp]]:
             stamp = (item["mtime_ns"], item["size"], item["ino"])
         except (TypeError, KeyError):
             continue
-        if isinstance(summary.id, str) and all(type(n) is int for n in stamp):
+        if _valid(summary) and all(type(n) is int for n in stamp):
             out[summary.id] = (summary, stamp)
     return out
 

@@ -2,15 +2,17 @@
 
 The TUI drives a ChatSession and shows what it holds; the session knows nothing of Textual.
 Data flow of a turn (DESIGN.md): submit() saves the user's message before any request;
-reply() streams into an assistant message and saves it however the stream ends.
+reply() streams into an assistant message and saves it however the stream ends. Everything
+follows the conversation's current path (root -> current leaf); branch operations (edit and
+resend, regenerate, switch, fork, compare) add siblings and never overwrite anything.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-
+import copy
 import os
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
 
 from chinwag import attachments as files
 from chinwag import client as api
@@ -20,17 +22,20 @@ from chinwag.conversation import (
     CUT_OFF,
     FAILED,
     INTERRUPTED,
-    SUPERSEDED,
     REASONING,
     USER,
     Conversation,
     Message,
+    now_stamp,
+    title_from,
 )
+from chinwag.merge import Merged
 from chinwag.personas import PersonaSpec
 from chinwag.store import Store, StoreError
 from chinwag.tokens import TokenCounter, Window, select_window
 
 KEY_VARS = ("OPENAI_API_KEY", "TOGETHER_API_KEY")
+FORK_SUFFIX = " (fork)"
 
 
 def save_problem(error: Exception) -> str:
@@ -91,10 +96,13 @@ class ChatSession:
     model_overrides: dict = field(default_factory=dict)  # [models."name"] from config.toml
     attachment_store: files.AttachmentStore = field(default_factory=files.AttachmentStore)
     pending: list[files.Attachment] = field(default_factory=list)  # attached, not sent yet
+    # Called with what a save or refresh merged in from another process (the TUI shows it).
+    on_merge: Callable[[Merged], None] | None = None
 
     def __post_init__(self) -> None:
         self.counter = self._counter(self.conversation.model)
         self.totals = self._totals_from_document()
+        self._set_aside: str | None = None  # the reply a regenerate replaces, shown again if it fails
 
     def _counter(self, model: str) -> TokenCounter:
         counter = TokenCounter(model)
@@ -124,9 +132,10 @@ class ChatSession:
             self.set_model(spec.model)
         return event
 
-    def family(self) -> model_params.Family:
-        """How to ask the model: the families table, config overrides, what servers told us."""
-        return model_params.family(self.model, self.model_overrides, model_params.load_learned())
+    def family(self, model: str | None = None) -> model_params.Family:
+        """How to ask ``model`` (default: the conversation's): the families table, config
+        overrides, what servers told us."""
+        return model_params.family(model or self.model, self.model_overrides, model_params.load_learned())
 
     # -- attachments ---------------------------------------------------------------
 
@@ -155,13 +164,22 @@ class ChatSession:
     # -- counting ----------------------------------------------------------------
 
     def candidates(self) -> list[Message]:
-        """Chat messages that may be sent: superseded replies stay saved but are never sent."""
-        return [m for m in self.conversation.messages if m.is_chat and not m.superseded]
+        """Chat messages that may be sent: those on the current path."""
+        return [m for m in self.conversation.path if m.is_chat]
 
     def window(self, draft: str = "", leave_out: Message | None = None) -> Window:
+        """What the next request would send (with ``draft`` and the pending files as the new message)."""
         messages = [m for m in self.candidates() if m is not leave_out]
         if draft or self.pending:
             messages = [*messages, self._draft(draft, self.pending)]
+        return self._select(messages)
+
+    def context_of(self, reply: Message) -> Window:
+        """What the request for ``reply`` sends: the path up to its parent, as far as it fits."""
+        path = self.conversation.path_to(reply.parent) if reply.parent is not None else []
+        return self._select([m for m in path if m.is_chat])
+
+    def _select(self, messages: list[Message]) -> Window:
         return select_window(self.counter, self.conversation.persona.system_prompt, messages, self.budget)
 
     def meter(self, draft: str = "") -> Meter:
@@ -192,12 +210,13 @@ class ChatSession:
         )
 
     def _last_reply(self) -> Message | None:
-        for message in reversed(self.conversation.messages):
+        for message in reversed(self.conversation.path):
             if message.role == ASSISTANT and message.usage:
                 return message
         return None
 
     def _totals_from_document(self) -> Totals:
+        """What every reply in the document cost, on every branch: that was all paid for."""
         totals = Totals()
         for message in self.conversation.messages:
             if message.role == ASSISTANT and message.usage:
@@ -212,49 +231,115 @@ class ChatSession:
         cost = pricing.cost(message.model or self.model, prompt, completion, self.prices, cached_tokens=cached)
         totals.add(prompt, completion, cost, bool(usage.get("estimated")))
 
+    # -- saving ------------------------------------------------------------------
+
+    def save(self) -> Merged:
+        """Save (merging what another process saved); raises StoreError when it cannot."""
+        if self.conversation.read_only:
+            return Merged()
+        return self._merged(self.store.save(self.conversation))
+
+    def refresh(self) -> Merged:
+        """Take in what another process saved to this conversation, without writing."""
+        return self._merged(self.store.refresh(self.conversation))
+
+    def _merged(self, merged: Merged) -> Merged:
+        if merged:
+            for message in merged.messages:
+                if message.role == ASSISTANT and message.usage:
+                    self._add_usage(self.totals, message)
+            if "model" in merged.fields:
+                self.counter = self._counter(self.conversation.model)
+            if self.on_merge is not None:
+                self.on_merge(merged)
+        return merged
+
     # -- a turn ------------------------------------------------------------------
 
-    def save(self) -> None:
-        if not self.conversation.read_only:
-            self.store.save(self.conversation)
-
     def submit(self, text: str) -> Message:
-        """Add the user's message (with the pending attachments) and save it before anything goes
-        out. The attachments stay pending if the save fails."""
-        title = self.conversation.title
-        message = self.conversation.add(self._draft(text, self.pending))
+        """Add the user's message (with the pending attachments) under the current leaf and save
+        it before anything goes out.
+
+        What another process saved is taken in first, so the message follows what it added
+        (``on_merge`` tells the TUI). When the save fails the message is taken back out,
+        StoreError is raised and the attachments stay pending: the caller keeps the draft."""
+        self.refresh()
+        message = self._add_and_save(self._draft(text, self.pending))
+        self.pending = []
+        return message
+
+    def edit(self, message: Message, text: str) -> Message:
+        """Edit and resend: a new user message beside ``message`` (same parent), saved and made
+        current; ``message`` and everything after it stay as another branch. Then start_reply()."""
+        if message.role != USER:
+            raise ValueError("Only your own messages can be edited and resent.")
+        return self._add_and_save(Message(USER, text), parent=message.parent)
+
+    def _add_and_save(self, message: Message, **where) -> Message:
+        conversation = self.conversation
+        before = (conversation.title, conversation.current, dict(conversation.edited))
+        conversation.add(message, **where)
         self.counter.count_message(message)
         try:
             self.save()
         except (OSError, StoreError):
             # Not saved, so not sent: take it back out; the caller keeps the draft.
-            self.conversation.messages.remove(message)
-            self.conversation.title = title
+            conversation.remove(message)
+            conversation.removed.discard(message.id)
+            conversation.title, conversation.current = before[0], before[1]
+            conversation.edited.clear()
+            conversation.edited.update(before[2])
             raise
-        self.pending = []
         return message
+
+    def start_reply(self, model: str | None = None, parent: Message | None = None) -> Message:
+        """An empty reply from ``model`` (default: the conversation's) under ``parent`` (default:
+        the current leaf), made current; stream into it with reply()."""
+        message = Message(ASSISTANT, "", model=model or self.model)
+        if parent is None:
+            return self.conversation.add(message)
+        return self.conversation.add(message, parent.id)
+
+    def start_replies(self, models: Sequence[str], parent: Message | None = None) -> list[Message]:
+        """Compare: one empty reply per model, siblings under ``parent`` (default: the current
+        leaf, normally the user's message). Stream each with reply(), concurrently if you like;
+        every one is kept. The last is current until select() picks one."""
+        parent = parent or self.conversation.leaf
+        return [self.start_reply(model, parent) for model in models]
 
     def can_regenerate(self) -> bool:
         return any(m.role == USER for m in self.candidates())
 
-    def prepare_regenerate(self) -> Message | None:
-        """Set the last reply aside (kept, marked superseded) so a new one can be asked for."""
-        candidates = self.candidates()
-        if candidates and candidates[-1].role == ASSISTANT:
-            old = candidates[-1]
-            old.extra[SUPERSEDED] = True
-            self.conversation.touch()
-            return old
+    def prepare_regenerate(self, message: Message | None = None) -> Message | None:
+        """Make way for a new reply beside ``message`` (default: the last reply on the path),
+        or, for a user message, a new reply to it. The old reply stays, as a sibling. Returns
+        the reply set aside (None when there was none); then start_reply() and reply()."""
+        conversation = self.conversation
+        if message is None:
+            candidates = self.candidates()
+            message = candidates[-1] if candidates else None
+            if message is None or message.role != ASSISTANT:
+                return None
+        if message.role == ASSISTANT:
+            parent = conversation.get(message.parent)
+            self._set_aside = message.id
+            conversation.current = parent.id if parent is not None else None
+            return message
+        conversation.current = message.id
         return None
 
-    async def reply(self, message: Message) -> AsyncIterator[api.Event]:
+    async def reply(self, message: Message, client: api.ChatClient | None = None) -> AsyncIterator[api.Event]:
         """Stream a reply into ``message`` (an assistant message already added), yielding events.
 
-        However the stream ends (finished, failed, cancelled) the message is saved; a reply that
-        produced no text and failed is removed again, so the user's message is what remains.
+        The request holds the path up to ``message``'s parent (not the current path: several
+        replies may stream at once), sent to ``message.model`` through ``client`` (default: the
+        session's). However the stream ends (finished, failed, cancelled) the message is saved;
+        a reply that produced no text and failed is taken back out, so the user's message is
+        what remains (and a reply set aside by regenerate is shown again).
         """
-        window = self.window(leave_out=message)
-        family = self.family()
+        window = self.context_of(message)
+        model = message.model or self.model
+        family = self.family(model)
         request = api.to_api_messages(
             self.conversation.persona.system_prompt, window.sent, family.system_role,
             content=lambda m: files.api_content(m, self.attachment_store, family.vision),
@@ -263,13 +348,13 @@ class ChatSession:
         options = family.options(settings.temperature, settings.max_tokens, settings.reasoning_effort)
         finished = False
         try:
-            async for event in self.client.stream(self.model, request, family=family, **options):
+            async for event in (client or self.client).stream(model, request, family=family, **options):
                 if isinstance(event, api.Delta):
                     message.content += event.text
                 elif isinstance(event, api.Reasoning):
                     message.extra[REASONING] = message.extra.get(REASONING, "") + event.text
                 elif isinstance(event, api.Adjusted):
-                    self._remember(event)
+                    self._remember(model, event)
                 elif isinstance(event, api.Usage):
                     message.usage = usage_record(event)
                 elif isinstance(event, api.Finished):
@@ -283,28 +368,71 @@ class ChatSession:
                 message.finish_reason = INTERRUPTED
             self._settle(message, window)
 
-    def _remember(self, event: api.Adjusted) -> None:
+    def _remember(self, model: str, event: api.Adjusted) -> None:
         if not event.learned:
             return
         try:
-            model_params.remember(self.model, event.learned)
+            model_params.remember(model, event.learned)
         except OSError:
             pass  # a cache we cannot write: the next request asks again and adjusts again
 
     def _settle(self, message: Message, window: Window) -> None:
+        conversation = self.conversation
+        set_aside, self._set_aside = conversation.get(self._set_aside), None
         if not message.content and not message.extra.get(REASONING) and message.finish_reason != "stop":
-            self.conversation.messages.remove(message)
-            self.conversation.touch()
+            if message in conversation.messages:
+                conversation.remove(message)
+            if set_aside is not None and conversation.current == set_aside.parent:
+                conversation.current = set_aside.id  # the regenerate failed: show the old reply again
             self.save()
             return
         if message.usage is None:
-            completion = self.counter.count_text(message.content + message.extra.get(REASONING, ""))
+            counter = self.counter if message.model in (None, self.model) else self._counter(message.model)
+            completion = counter.count_text(message.content + message.extra.get(REASONING, ""))
             message.usage = {"prompt_tokens": window.tokens, "completion_tokens": completion, "estimated": True}
         self.counter.count_message(message)
         self._add_usage(self.totals, message)
         self._add_usage(self.session_totals, message)
-        self.conversation.touch()
+        if conversation.current == message.id:  # finishing re-asserts the branch this window shows
+            conversation.edited["current"] = now_stamp()
+        conversation.touch()
         self.save()
+
+    # -- branches ------------------------------------------------------------------
+
+    def select(self, message: Message) -> Message:
+        """Show the branch through ``message`` (down to its newest leaf) and save that choice;
+        the next request sends this path. Returns the new leaf."""
+        leaf = self.conversation.select(message.id)
+        self.save()
+        return leaf
+
+    def switch(self, message: Message, step: int) -> Message | None:
+        """Move from ``message`` to the sibling ``step`` places on (-1 previous, +1 next) and
+        show its branch; returns that sibling, or None at either end."""
+        siblings = self.conversation.siblings(message.id)
+        index = next(i for i, m in enumerate(siblings) if m is message) + step
+        if step == 0 or not 0 <= index < len(siblings):
+            return None
+        self.select(siblings[index])
+        return siblings[index]
+
+    def fork(self, message: Message) -> Conversation:
+        """A new conversation holding the path up to ``message`` (same ids, persona, model and
+        settings), saved; this one is unchanged. Open it with a new ChatSession."""
+        source = self.conversation
+        fork = Conversation(
+            title=(source.title or title_from(message.content)) + FORK_SUFFIX,
+            provider=source.provider,
+            model=source.model,
+            persona=copy.deepcopy(source.persona),
+            settings=source.settings,
+            messages=[m.copy() for m in source.path_to(message.id)],
+            extra={"forked_from": {"conversation": source.id, "message": message.id}},
+        )
+        fork.current = message.id
+        self.store.save(fork)
+        return fork
 
 
 def usage_record(event: api.Usage) -> dict:

@@ -2,12 +2,16 @@
 
 A file that does not parse is never written to: it is listed with its error and
 ``load`` raises UnreadableError. Two chinwag processes saving the same conversation
-merge their messages instead of overwriting each other.
+merge instead of overwriting each other (``chinwag.merge``). A save writes only when the
+document changed (so a version-1 file stays as it is until then) and never writes a
+conversation without a message; it goes through a symlink and keeps the file's mode.
+A save that fails raises SaveError, whose message says what and where.
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import os
 import re
@@ -20,8 +24,9 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from chinwag import paths
-from chinwag.conversation import Conversation, FormatError, Message
+from chinwag.conversation import Conversation, FormatError
 from chinwag.index import INDEX_NAME, Stamp, Summary, dump_index, read_index, summarize, unreadable
+from chinwag.merge import Merged, merge
 from chinwag.sanitize import clean
 
 try:
@@ -29,9 +34,13 @@ try:
 except ImportError:  # Windows: no advisory locks; saves are still atomic
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["Store", "Summary", "Hit", "StoreError", "NotFoundError", "UnreadableError", "ReadOnlyError"]
+__all__ = [
+    "Store", "Summary", "Hit", "Merged", "StoreError", "NotFoundError", "UnreadableError", "ReadOnlyError",
+    "SaveError",
+]
 
 TMP_MARK = ".json.tmp-"  # temp files are named .<id>.json.tmp-<random>
+NEW_FILE_MODE = 0o600  # conversations are private; an existing file keeps its own mode
 STALE_TMP_SECONDS = 60
 SNIPPET_WIDTH = 80
 
@@ -53,7 +62,24 @@ class UnreadableError(StoreError):
 
 
 class ReadOnlyError(StoreError):
-    """The conversation was written by a newer chinwag and is never saved by this one."""
+    """The conversation is read-only (a newer format, a field of the wrong type): never saved."""
+
+
+class SaveError(StoreError):
+    """Writing failed (a read-only folder, a full disk, a file where the folder should be)."""
+
+
+@dataclass
+class _Base:
+    """A document as this store last read or wrote it: to tell what changed since."""
+
+    fingerprint: str | None  # None: we hold changes the file does not have
+    values: dict[str, object]  # Conversation.field_values()
+    edited: dict[str, str]
+
+    @classmethod
+    def of(cls, conv: Conversation, fingerprint: str | None) -> "_Base":
+        return cls(fingerprint, conv.field_values(), dict(conv.edited))
 
 
 @dataclass
@@ -67,8 +93,9 @@ class Store:
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = Path(root) if root is not None else paths.conversations_dir()
-        self.last_merge_count = 0  # messages taken from the disk by the last save
+        self.last_merge = Merged()  # what the last save or refresh took from the disk
         self._seen: dict[str, Stamp] = {}  # per id: the file as we last loaded or saved it
+        self._base: dict[str, _Base] = {}
 
     # -- documents -----------------------------------------------------------
 
@@ -76,32 +103,57 @@ class Store:
         conv, stamp = self._read(self._path(conv_id), conv_id)
         if not conv.read_only:  # a save over a newer file must always look at it first
             self._seen[conv_id] = stamp
+            self._base[conv_id] = _Base.of(conv, fingerprint(conv))
         return conv
 
-    def save(self, conv: Conversation) -> int:
-        """Write the document atomically; return how many messages were merged in from disk."""
+    def save(self, conv: Conversation) -> Merged:
+        """Merge what another process saved into ``conv``, then write it atomically if it
+        changed; return what was merged in. Raises SaveError, ReadOnlyError, UnreadableError."""
         if conv.read_only:
             raise ReadOnlyError(conv.read_only_reason or "This conversation is read-only.")
         path = self._path(conv.id)
-        self.root.mkdir(parents=True, exist_ok=True)
-        with self._lock(conv.id):
-            merged = self._merge_from_disk(conv, path)
-            atomic_write(path, encode(conv))
-            self._seen[conv.id] = _stamp(os.stat(path))
-        self.last_merge_count = merged
+        if not any(m.is_chat for m in conv.messages) and not os.path.exists(path):
+            return Merged()  # no empty conversations on disk (nor their lock files)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with self._lock(conv.id):
+                merged, dirty = self._sync(conv, path)
+                if dirty:
+                    write_document(path, encode(conv))
+                    self._seen[conv.id] = _stamp(os.stat(path))
+                    self._base[conv.id] = _Base.of(conv, fingerprint(conv))
+        except OSError as exc:
+            raise SaveError(f"Could not save the conversation: {_describe(exc)}") from None
+        self.last_merge = merged
+        return merged
+
+    def refresh(self, conv: Conversation) -> Merged:
+        """Merge into ``conv`` what another process saved since we last read or wrote it,
+        without writing; return what was merged in (cheap when nothing changed: one stat)."""
+        if conv.read_only:
+            return Merged()
+        try:
+            merged, _ = self._sync(conv, self._path(conv.id))
+        except (OSError, StoreError):  # best effort: the next save says what is wrong
+            return Merged()
+        self.last_merge = merged
         return merged
 
     def delete(self, conv_id: str) -> None:
         path = self._path(conv_id)
-        with self._lock(conv_id):
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                raise NotFoundError(f"There is no conversation {conv_id}.") from None
-            with suppress(OSError):
-                (self.root / f".{conv_id}.lock").unlink()
+        try:
+            with self._lock(conv_id):
+                try:
+                    path.unlink()
+                except FileNotFoundError:
+                    raise NotFoundError(f"There is no conversation {conv_id}.") from None
+                with suppress(OSError):
+                    (self.root / f".{conv_id}.lock").unlink()
+        except OSError as exc:
+            raise StoreError(f"Could not delete the conversation: {_describe(exc)}") from None
         fsync_dir(self.root)
         self._seen.pop(conv_id, None)
+        self._base.pop(conv_id, None)
 
     def rename(self, conv_id: str, title: str) -> Conversation:
         conv = self.load(conv_id)
@@ -124,9 +176,9 @@ class Store:
         if ref != "latest" and _valid_id(ref) and (self.root / f"{ref}.json").is_file():
             return ref
         summaries = self.list()
-        if ref == "latest":
+        if ref == "latest":  # the newest conversation with a message in it
             for summary in summaries:
-                if summary.error is None:
+                if summary.error is None and summary.messages > 0:
                     return summary.id
             raise NotFoundError("There are no saved conversations yet.")
         ids = [s.id for s in summaries]
@@ -178,22 +230,32 @@ class Store:
         raw, stamp = _read_raw(path, conv_id)
         return _decode(raw, conv_id), stamp
 
-    def _merge_from_disk(self, conv: Conversation, path: Path) -> int:
+    def _sync(self, conv: Conversation, path: Path) -> tuple[Merged, bool]:
+        """Merge the file into ``conv`` if another process changed it; return what was merged
+        and whether ``conv`` holds changes the file does not have (``dirty``)."""
+        base = self._base.get(conv.id)
+        dirty = base is None or _note_edits(conv, base)
         try:
             stamp = _stamp(os.stat(path))
         except FileNotFoundError:
-            return 0
+            return Merged(), dirty
         if self._seen.get(conv.id) == stamp:
-            return 0
+            return Merged(), dirty
         try:
-            disk, _ = self._read(path, conv.id)
+            disk, stamp = self._read(path, conv.id)
         except NotFoundError:
-            return 0
+            return Merged(), dirty
         except UnreadableError as exc:
             raise UnreadableError(f"{path.name} cannot be read ({exc.reason}); not overwriting it") from None
         if disk.read_only:
-            raise ReadOnlyError(f"{path.name} was {disk.read_only_reason}; not overwriting it")
-        return merge(conv, disk)
+            raise ReadOnlyError(f"{disk.read_only_reason}; not overwriting it")
+        merged = merge(conv, disk)
+        self._seen[conv.id] = stamp
+        base = _Base.of(disk, None)
+        if not dirty:
+            base.fingerprint = fingerprint(conv)
+        self._base[conv.id] = base
+        return merged, dirty
 
     @contextmanager
     def _lock(self, conv_id: str) -> Iterator[None]:
@@ -274,14 +336,14 @@ def _read_raw(path: Path, conv_id: str) -> tuple[bytes, Stamp]:
 
 def _decode(raw: bytes, conv_id: str) -> Conversation:
     try:
-        conv = parse(raw.decode("utf-8-sig"))
+        conv = parse(raw.decode("utf-8-sig"), f"{conv_id}.json")
     except UnicodeDecodeError as exc:
         raise UnreadableError(f"not UTF-8 text (byte {exc.start})") from None
     conv.id = conv_id  # the file name is the id
     return conv
 
 
-def parse(text: str) -> Conversation:
+def parse(text: str, source: str = "the document") -> Conversation:
     """A conversation from the text of its file, or UnreadableError saying why not."""
     try:
         data = json.loads(text)
@@ -290,9 +352,11 @@ def parse(text: str) -> Conversation:
     except RecursionError:
         raise UnreadableError("not valid JSON: nested too deeply") from None
     try:
-        return Conversation.from_dict(data)
-    except (FormatError, TypeError, ValueError) as exc:
+        return Conversation.from_dict(data, source)
+    except FormatError as exc:
         raise UnreadableError(str(exc)) from None
+    except RecursionError:
+        raise UnreadableError("nested too deeply") from None
 
 
 def encode(conv: Conversation) -> bytes:
@@ -303,48 +367,40 @@ def encode(conv: Conversation) -> bytes:
         return (json.dumps(data, indent=2) + "\n").encode("ascii")
 
 
-def merge(ours: Conversation, disk: Conversation) -> int:
-    """Add to ``ours`` the messages only ``disk`` has (same created_at, role and content =
-    same message), ordered by created_at; return how many were added.
-
-    Timestamps have one-second resolution: within a second, the disk's messages (in the disk's
-    order) come before ours that were never saved, which are newer than the file we read.
-    """
-
-    def key(m: Message) -> tuple[str, str, str]:
-        return (str(m.created_at), m.role, m.content)
-
-    unsaved: dict[tuple[str, str, str], list[Message]] = {}
-    for message in ours.messages:
-        unsaved.setdefault(key(message), []).append(message)
-    in_disk_order, missing = [], []
-    for message in disk.messages:
-        same = unsaved.get(key(message))
-        if same:
-            mine = same.pop(0)
-            for name, value in message.extra.items():  # e.g. marked superseded by the other writer
-                mine.extra.setdefault(name, value)
-            in_disk_order.append(mine)
-        else:
-            missing.append(message)
-            in_disk_order.append(message)
-    for name, value in disk.extra.items():
-        ours.extra.setdefault(name, value)
-    if missing:
-        never_saved = {id(m) for same in unsaved.values() for m in same}
-        rest = [m for m in ours.messages if id(m) in never_saved]
-        ours.messages[:] = sorted(in_disk_order + rest, key=lambda m: str(m.created_at))
-        ours.updated_at = max(ours.updated_at, disk.updated_at)
-        ours.title = ours.title or disk.title
-    return len(missing)
+def fingerprint(conv: Conversation) -> str:
+    """A digest of the document, leaving out what is only derived (token counts)."""
+    data = conv.to_dict()
+    for message in data["messages"]:
+        message.pop("tokens", None)
+    return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def _note_edits(conv: Conversation, base: _Base) -> bool:
+    """Stamp the fields changed in place since ``base`` (e.g. ``settings[k] = v``), which
+    assignment did not stamp; return whether ``conv`` differs from ``base`` at all."""
+    conv.stamp_changes(base.values, since=base.edited)
+    return base.fingerprint is None or fingerprint(conv) != base.fingerprint
+
+
+def write_document(path: Path, data: bytes) -> None:
+    """Replace the document atomically. A symlink stays a symlink (the file it points to is
+    replaced) and an existing file keeps its mode."""
+    target = Path(os.path.realpath(path))
+    try:
+        mode = stat_mode.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = NEW_FILE_MODE
+    atomic_write(target, data, mode)
+
+
+def atomic_write(path: Path, data: bytes, mode: int = NEW_FILE_MODE) -> None:
     """Write via a temp file in the same folder, fsync, os.replace, fsync the folder."""
     tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, NEW_FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as f:
+            if mode != NEW_FILE_MODE and hasattr(os, "fchmod"):
+                os.fchmod(f.fileno(), mode)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -363,6 +419,12 @@ def fsync_dir(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _describe(exc: OSError) -> str:
+    """An OSError in words, with the file it concerns."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
 
 
 def _stamp(st: os.stat_result) -> Stamp:
@@ -407,9 +469,9 @@ def _may_contain(raw: bytes, needle: str, ascii_needle: bytes | None) -> bool:
 
 
 def _find(conv: Conversation, text: str, needle: str) -> str | None:
-    """A snippet from the first chat message that matches, else from the title."""
-    for message in conv.chat_messages:
-        if needle in message.content.casefold():
+    """A snippet from the first chat message (on any branch) that matches, else from the title."""
+    for message in conv.messages:
+        if message.is_chat and needle in message.content.casefold():
             return snippet(message.content, text)
     if needle in conv.title.casefold():
         return snippet(conv.title, text)

@@ -219,5 +219,5 @@ def select_window(counter: TokenCounter, system_prompt: str, messages: list[Mess
 
 
 def count_conversation(conv: Conversation) -> int:
-    """Cookbook count of the conversation's chat messages (no system prompt), incl. priming."""
-    return TokenCounter(conv.model or "").count_request("", conv.messages)
+    """Cookbook count of the current path's chat messages (no system prompt), incl. priming."""
+    return TokenCounter(conv.model or "").count_request("", conv.path)

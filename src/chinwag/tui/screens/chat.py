@@ -109,7 +109,7 @@ class ChatScreen(Screen):
     async def show_conversation(self, meter: bool = True) -> None:
         conversation = self.session.conversation
         self.refresh_header()
-        await self.log_view.show(conversation.messages)
+        await self.log_view.show(conversation.path)
         await self.show_attachments()
         if conversation.read_only:
             await self.log_view.notice(conversation.read_only_reason, "warning")
@@ -345,9 +345,8 @@ class ChatScreen(Screen):
         old = self.session.prepare_regenerate()
         if old is not None:
             view = self.log_view.view_for(old)
-            if view is not None:
-                view.add_class("-superseded")
-                view.refresh_header_text()
+            if view is not None:  # the old reply stays in the document, a sibling of the new one
+                await view.remove()
         self.log_view.clear_notices()
         await self.request_reply()
 

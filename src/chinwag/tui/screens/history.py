@@ -86,9 +86,10 @@ def preview_of(conv: Conversation) -> Text:
     text.append(f"{len(conv.chat_messages):,} messages · {one_line(conv.id, 80)}\n", style="dim")
     if conv.read_only:
         text.append(one_line(conv.read_only_reason, 300) + "\n", style="italic")
-    shown = conv.messages[-PREVIEW_MESSAGES:]
-    if len(conv.messages) > len(shown):
-        text.append(f"\n… {len(conv.messages) - len(shown):,} earlier messages\n", style="dim")
+    path = conv.path
+    shown = path[-PREVIEW_MESSAGES:]
+    if len(path) > len(shown):
+        text.append(f"\n… {len(path) - len(shown):,} earlier messages\n", style="dim")
     for message in shown:
         if message.role == EVENT:
             text.append(f"\n— {one_line(message.content, 200)} —\n", style="italic")

@@ -48,7 +48,7 @@ class ChatLog(VerticalScroll):
         sent_ids = {id(m) for m in sent}
         for view in self.views():
             if view.message.is_chat:
-                view.excluded = id(view.message) not in sent_ids and not view.message.superseded
+                view.excluded = id(view.message) not in sent_ids
 
     def clear_notices(self) -> None:
         for notice in self.query_children(Notice):

@@ -50,7 +50,6 @@ class MessageView(Vertical):
 
     def on_mount(self) -> None:
         self.status = STATUS_WORDS.get(self.message.finish_reason or "", "")
-        self.set_class(bool(self.message.superseded), "-superseded")
         self.refresh_header_text()
 
     def watch_status(self) -> None:
@@ -64,8 +63,6 @@ class MessageView(Vertical):
         who = {USER: "You", ASSISTANT: self.message.model or "Assistant"}.get(self.message.role, "")
         text = Text(who, style="bold")
         notes = []
-        if self.message.superseded:
-            notes.append("replaced by a regenerated reply")
         if self.excluded:
             notes.append("not sent: outside the context window")
         if self.status:

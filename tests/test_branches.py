@@ -1,0 +1,204 @@
+"""Branch operations of a ChatSession, over the wire: edit and resend, regenerate, switch,
+fork and compare. Nothing is ever deleted or overwritten."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from documents import path_of
+
+from chinwag import client as api
+from chinwag import paths
+from chinwag.client import ChatClient
+from chinwag.conversation import ASSISTANT, Conversation, Persona
+from chinwag.session import ChatSession
+from chinwag.store import Store
+
+SYSTEM = "You are terse."
+
+
+def make_session(server) -> ChatSession:
+    conversation = Conversation(model="gpt-4o-mini", persona=Persona("terse", SYSTEM))
+    return ChatSession(conversation, Store(), ChatClient(server.base_url, None, timeout=5, max_retries=0))
+
+
+async def answer(session: ChatSession, message=None, **kwargs) -> list:
+    reply = message or session.start_reply()
+    return [event async for event in session.reply(reply, **kwargs)]
+
+
+async def turn(session: ChatSession, text: str) -> list:
+    session.submit(text)
+    return await answer(session)
+
+
+def sent(server, n: int = -1) -> list[str]:
+    """The contents of request ``n`` (system prompt left out)."""
+    return [m["content"] for m in server.chat_requests[n].body["messages"] if m["role"] != "system"]
+
+
+def document(session: ChatSession) -> dict:
+    return json.loads((paths.conversations_dir() / f"{session.conversation.id}.json").read_text("utf-8"))
+
+
+def contents(messages) -> list[str]:
+    return [m["content"] if isinstance(m, dict) else m.content for m in messages]
+
+
+async def two_exchanges(server) -> ChatSession:
+    session = make_session(server)
+    await turn(session, "q1")
+    await turn(session, "q2")
+    return session
+
+
+async def test_edit_and_resend_keeps_both_branches(chat_server):
+    session = await two_exchanges(chat_server)
+    q1 = session.conversation.messages[0]
+    edited = session.edit(q1, "q1 edited")
+    assert document(session)["current"] == edited.id  # saved before the request goes out
+    await answer(session)
+    assert sent(chat_server) == ["q1 edited"]
+    saved = document(session)
+    assert contents(saved["messages"]) == ["q1", "You said: q1", "q2", "You said: q2", "q1 edited", "You said: q1 edited"]
+    assert contents(path_of(saved)) == ["q1 edited", "You said: q1 edited"]
+    assert saved["messages"][4]["parent"] is None and saved["messages"][5]["parent"] == edited.id
+    assert session.conversation.sibling_position(edited.id) == (2, 2)
+
+
+async def test_editing_a_later_message_keeps_what_came_before_it(chat_server):
+    session = await two_exchanges(chat_server)
+    q2 = session.conversation.messages[2]
+    session.edit(q2, "q2 edited")
+    await answer(session)
+    assert sent(chat_server) == ["q1", "You said: q1", "q2 edited"]
+    assert contents(session.conversation.path) == ["q1", "You said: q1", "q2 edited", "You said: q2 edited"]
+
+
+async def test_switching_siblings_changes_what_the_next_request_sends(chat_server):
+    session = await two_exchanges(chat_server)
+    q1 = session.conversation.messages[0]
+    edited = session.edit(q1, "q1 edited")
+    await answer(session)
+    assert session.switch(edited, +1) is None  # already the last sibling
+    assert session.switch(edited, -1) is q1
+    assert contents(session.conversation.path) == ["q1", "You said: q1", "q2", "You said: q2"]
+    assert document(session)["current"] == session.conversation.messages[3].id  # the choice is saved
+    meter = session.meter()
+    assert (meter.sent, meter.total) == (4, 4)
+    await turn(session, "q3")
+    assert sent(chat_server) == ["q1", "You said: q1", "q2", "You said: q2", "q3"]
+    assert session.switch(q1, +1) is edited
+    await turn(session, "q2 on the edited branch")
+    assert sent(chat_server) == ["q1 edited", "You said: q1 edited", "q2 on the edited branch"]
+
+
+async def test_regenerate_adds_a_sibling_reply(chat_server):
+    session = make_session(chat_server)
+    chat_server.reply("first answer")
+    await turn(session, "question")
+    chat_server.reply("second answer")
+    old = session.prepare_regenerate()
+    assert old is not None and old.content == "first answer"
+    await answer(session)
+    assert sent(chat_server) == ["question"]  # the old reply is not sent back
+    saved = document(session)
+    first, second = saved["messages"][1:]
+    assert (first["content"], second["content"]) == ("first answer", "second answer")
+    assert first["parent"] == second["parent"] == saved["messages"][0]["id"]
+    assert contents(path_of(saved)) == ["question", "second answer"]
+    assert "superseded" not in first
+
+
+async def test_a_failed_regenerate_shows_the_old_reply_again(chat_server):
+    session = make_session(chat_server)
+    chat_server.reply("the only answer")
+    await turn(session, "question")
+    chat_server.fail(500, "boom")
+    session.prepare_regenerate()
+    events = await answer(session)
+    assert isinstance(events[-1], api.Failed)
+    assert contents(session.conversation.path) == ["question", "the only answer"]
+    assert contents(path_of(document(session))) == ["question", "the only answer"]
+
+
+async def test_regenerating_an_earlier_reply_branches_there(chat_server):
+    session = await two_exchanges(chat_server)
+    first_reply = session.conversation.messages[1]
+    chat_server.reply("another first answer")
+    assert session.prepare_regenerate(first_reply) is first_reply
+    await answer(session)
+    assert sent(chat_server) == ["q1"]
+    assert contents(session.conversation.path) == ["q1", "another first answer"]
+    assert len(session.conversation.messages) == 5
+    # A user message: a new reply to it, beside the ones it has.
+    q1 = session.conversation.messages[0]
+    assert session.prepare_regenerate(q1) is None
+    await answer(session)
+    assert [m.content for m in session.conversation.children(q1.id)] == [
+        "You said: q1", "another first answer", "You said: q1"]
+
+
+async def test_fork_writes_a_new_document_with_the_path_up_to_a_message(chat_server):
+    session = await two_exchanges(chat_server)
+    original = document(session)
+    first_reply = session.conversation.messages[1]
+    fork = session.fork(first_reply)
+    assert fork.id != session.conversation.id
+    saved = json.loads((paths.conversations_dir() / f"{fork.id}.json").read_text("utf-8"))
+    assert contents(saved["messages"]) == ["q1", "You said: q1"]
+    assert saved["current"] == first_reply.id and saved["title"].endswith("(fork)")
+    assert saved["forked_from"] == {"conversation": session.conversation.id, "message": first_reply.id}
+    assert saved["persona"]["system_prompt"] == SYSTEM
+    assert document(session) == original  # the original is unchanged
+    forked = ChatSession(Store().load(fork.id), Store(), session.client)
+    await turn(forked, "q2 in the fork")
+    assert sent(chat_server) == ["q1", "You said: q1", "q2 in the fork"]
+    assert len(document(session)["messages"]) == 4
+
+
+async def test_compare_streams_two_models_at_once_and_keeps_both(chat_server):
+    session = make_session(chat_server)
+    session.submit("which is better?")
+    question = session.conversation.leaf
+    chat_server.reply("answer one two three four five", chunks=5, delay=0.03)
+    chat_server.reply("answer six seven eight nine ten", chunks=5, delay=0.03)
+    replies = session.start_replies(["gpt-4o-mini", "gpt-4o"])
+    order = []
+
+    async def run(reply):
+        async for event in session.reply(reply):
+            order.append((reply.model, type(event).__name__))
+
+    await asyncio.gather(*(run(r) for r in replies))
+    requests = chat_server.chat_requests[-2:]
+    assert sorted(r.body["model"] for r in requests) == ["gpt-4o", "gpt-4o-mini"]
+    assert all(sent(chat_server, n) == ["which is better?"] for n in (-2, -1))
+    # Both streamed at once: each had text before the other finished.
+    first_finish = next(i for i, (_, kind) in enumerate(order) if kind == "Finished")
+    assert {model for model, kind in order[:first_finish] if kind == "Delta"} == {"gpt-4o-mini", "gpt-4o"}
+    saved = document(session)
+    kept = [m for m in saved["messages"] if m["role"] == ASSISTANT]
+    assert sorted(m["content"] for m in kept) == ["answer one two three four five", "answer six seven eight nine ten"]
+    assert {m["model"] for m in kept} == {"gpt-4o-mini", "gpt-4o"}
+    assert all(m["parent"] == question.id and m["usage"] for m in kept)
+    # Picking one continues from it; the other stays as a sibling.
+    chosen = replies[0]
+    session.select(chosen)
+    await turn(session, "go on")
+    assert sent(chat_server) == ["which is better?", chosen.content, "go on"]
+    assert len(session.conversation.children(question.id)) == 2
+
+
+async def test_compare_failure_in_one_reply_leaves_the_other(chat_server):
+    session = make_session(chat_server)
+    session.submit("question")
+    chat_server.fail(500, "down")
+    chat_server.reply("fine", delay=0.05)
+    replies = session.start_replies(["gpt-4o-mini", "gpt-4o"])
+    outcomes = await asyncio.gather(*(answer(session, r) for r in replies))
+    assert sorted(type(events[-1]).__name__ for events in outcomes) == ["Failed", "Finished"]
+    kept = [m for m in document(session)["messages"] if m["role"] == ASSISTANT]
+    assert contents(kept) == ["fine"]
+    assert session.conversation.leaf.content in ("question", "fine")
