@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from chinwag import attachments as files
 from chinwag import client as api
-from chinwag import model_params, pricing
+from chinwag import model_params, pricing, recovery
 from chinwag.conversation import (
     ASSISTANT,
     CUT_OFF,
@@ -433,6 +433,20 @@ class ChatSession:
         fork.current = message.id
         self.store.save(fork)
         return fork
+
+    def close(self, draft: str = "") -> str | None:
+        """Save on the way out. When that fails, keep ``draft`` and the unsaved conversation in
+        the recovery file (offered back on the next start) and return the problem in words."""
+        try:
+            self.save()
+        except (OSError, StoreError) as error:
+            problem = save_problem(error)
+            try:
+                where = recovery.save(draft, self.conversation)
+            except OSError as again:
+                return f"{problem}; the draft could not be kept either ({save_problem(again)})"
+            return f"{problem}; your draft and the conversation are kept in {where}"
+        return None
 
 
 def usage_record(event: api.Usage) -> dict:

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 
+from rich.text import Text
 from textual import work
 from textual.app import SystemCommand
 from textual.binding import Binding
@@ -326,16 +327,17 @@ class ChinwagApp(ServedApp):
         self.notify("New conversation.")
 
     async def action_quit(self) -> None:
-        """Quit, saving first: a streaming reply is stopped and saved with what arrived."""
+        """Quit, saving first: a streaming reply is stopped and saved with what arrived. If the
+        save fails, the draft and the conversation go to the recovery file and we say where."""
         try:
             chat = self.chat
         except LookupError:
             self.exit()
             return
         await chat.stop_reply()
-        chat.session.save()
+        problem = chat.session.close(chat.composer.text)
         await self.client.aclose()
-        self.exit()
+        self.exit(message=Text(f"chinwag: {clean(problem)}") if problem else None)
 
 
 def run(options) -> int:
