@@ -93,7 +93,10 @@ def thinking_conversation() -> Conversation:
         extra={"reasoning": "The user asks for 2+2. That is 4.\n\nCheck: 2+2 = 4 in base 10; in base 3 it is 11, "
                             "so mention bases only in passing."},
     )
-    conversation.messages = [Message(USER, "What is 2+2?", created_at="2026-11-24T21:57:00Z"), reply]
+    conversation.messages = []
+    conversation.add(Message(USER, "What is 2+2?", created_at="2026-11-24T21:57:00Z"))
+    conversation.add(reply)
+    conversation.updated_at = conversation.created_at
     return conversation
 
 
