@@ -109,8 +109,8 @@ class TokenCounter:
         # User text is never parsed for special tokens by the API, so neither do we.
         return len(self._encoding.encode_ordinary(text))
 
-    def count_message(self, msg: Message) -> int:
-        """Billed tokens of one message (0 for events); also stored in ``msg.tokens``."""
+    def count_message(self, msg: Message, record: bool = True) -> int:
+        """Billed tokens of one message (0 for events); also stored in ``msg.tokens`` if ``record``."""
         if not msg.is_chat:
             return 0
         name = msg.extra.get("name")
@@ -130,7 +130,8 @@ class TokenCounter:
             if name:
                 count += self.count_text(name) + PER_NAME
             cache[self.encoding_name] = (key, count)
-        msg.tokens = count
+        if record:
+            msg.tokens = count
         return count
 
     def count_attachments(self, msg: Message) -> int:
@@ -219,5 +220,7 @@ def select_window(counter: TokenCounter, system_prompt: str, messages: list[Mess
 
 
 def count_conversation(conv: Conversation) -> int:
-    """Cookbook count of the current path's chat messages (no system prompt), incl. priming."""
-    return TokenCounter(conv.model or "").count_request("", conv.path)
+    """Cookbook count of the current path's chat messages (no system prompt), incl. priming.
+    Leaves the messages as they are (a summary of a document must not change it)."""
+    counter = TokenCounter(conv.model or "")
+    return sum(counter.count_message(m, record=False) for m in conv.path if m.is_chat) + REPLY_PRIMING
