@@ -21,6 +21,15 @@ def isolated_dirs(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.fixture(autouse=True)
+def close_indexes():
+    """Each test's index files live in its own temp dirs: close them after it."""
+    yield
+    from chinwag.index import Index
+
+    Index.close_all()
+
+
 @pytest.fixture
 def chat_server():
     """A running loopback Chat Completions server (see tests/server.py)."""

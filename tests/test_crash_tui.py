@@ -16,7 +16,6 @@ import pytest
 
 from chinwag import paths
 from chinwag.conversation import Conversation
-from chinwag.index import INDEX_NAME
 from chinwag.store import Store
 
 pty_missing = not hasattr(os, "openpty") or sys.platform == "win32"
@@ -102,9 +101,8 @@ def documents() -> list[dict]:
     found = []
     for path in sorted(paths.conversations_dir().glob("*.json")):
         data = json.loads(path.read_text("utf-8"))
-        if path.name != INDEX_NAME:
-            Conversation.from_dict(data)
-            found.append(data)
+        Conversation.from_dict(data)
+        found.append(data)
     return found
 
 

@@ -8,6 +8,7 @@ never the value; the file is never written.
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from chinwag import export, paths
 from chinwag.cli import main
 from chinwag.client import ChatClient
 from chinwag.conversation import ASSISTANT, USER, Conversation, Message
-from chinwag.index import INDEX_NAME
+from chinwag.index import Index, index_path
 from chinwag.session import ChatSession
 from chinwag.store import ReadOnlyError, Store, UnreadableError
 
@@ -165,7 +166,7 @@ def test_deeply_nested_values_do_not_crash(tmp_path):
         {"error": 3},
         {"read_only": "no"},
         {"updated_at": None},
-        {"persona": ["x"]},
+        {"persona": b"x"},
     ],
     ids=lambda e: next(iter(e)),
 )
@@ -174,14 +175,16 @@ def test_an_index_with_matching_stamps_but_invalid_entries_is_rebuilt(entry, cap
     put(document)
     store = Store()
     (real,) = store.list()
-    index_path = store.root / INDEX_NAME
-    index = json.loads(index_path.read_text())
-    index["conversations"][0].update(entry)  # the stamp still matches the file
-    index_path.write_text(json.dumps(index))
-    assert store.list() == [real]
+    Index.close_all()
+    (name, value), = entry.items()
+    with sqlite3.connect(index_path(store.root)) as con:  # the stamp still matches the file
+        con.execute(f"UPDATE docs SET {name} = ?", (value,))
+    assert Store().list() == [real]
     assert main(["list"]) == 0 and document["id"] in capsys.readouterr().out
     assert main(["list", "--json"]) == 0 and json.loads(capsys.readouterr().out)[0]["title"] == real.title
-    assert json.loads(index_path.read_text())["conversations"][0]["title"] == real.title
+    Index.close_all()
+    with sqlite3.connect(index_path(store.root)) as con:
+        assert con.execute("SELECT title FROM docs").fetchone()[0] == real.title
 
 
 # -- properties -------------------------------------------------------------------------------

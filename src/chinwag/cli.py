@@ -10,9 +10,12 @@ from datetime import datetime
 from pathlib import Path
 
 from chinwag import __version__, config
+from chinwag.dates import DAY_FORMS
 from chinwag.export import FORMATS
 from chinwag.providers import PROVIDERS
 from chinwag.web import command as serve_command
+
+GROUPINGS = ("day", "week", "month", "model", "persona", "provider")  # as chinwag.usage.GROUPINGS
 
 FORMAT_SUFFIXES = {".md": "md", ".markdown": "md", ".json": "json", ".html": "html",
                    ".htm": "html", ".txt": "txt"}
@@ -20,6 +23,10 @@ FORMAT_SUFFIXES = {".md": "md", ".markdown": "md", ".json": "json", ".html": "ht
 
 class CliError(Exception):
     """A failure to report on stderr with exit status 1."""
+
+
+class UsageError(CliError):
+    """A wrong argument, reported with exit status 2 like argparse's own."""
 
 
 def _base_url(value: str) -> str:
@@ -51,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="list saved conversations, newest first",
                                   description="List saved conversations, newest first.")
     listing.add_argument("--json", action="store_true", help="print a JSON array")
-    listing.add_argument("--search", metavar="TEXT", help="only conversations whose title or text contains TEXT")
+    listing.add_argument("--search", metavar="QUERY",
+                         help='only matching conversations, best first: words, "a phrase", '
+                              "model:NAME persona:NAME after:DATE before:DATE")
 
     export = commands.add_parser("export", help="export a conversation",
                                  description="Export a conversation to stdout or a file.")
@@ -66,6 +75,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("personas", help="list personas (built-in and personas.toml)",
                         description="List personas: built-in ones and those in personas.toml.")
     serve_command.add_parser(commands)
+
+    usage = commands.add_parser("usage", help="tokens and cost of every reply, added up",
+                                description="Tokens and cost of every reply (every branch), added up. "
+                                "~ marks figures chinwag estimated (the server sent no usage); a model "
+                                "with no known price shows as unknown.")
+    usage.add_argument("--since", metavar="DATE", help=f"only replies from this local day on ({DAY_FORMS})")
+    usage.add_argument("--by", choices=GROUPINGS, default="model", help="one row per ... (default: model)")
+    usage.add_argument("--json", action="store_true", help="print JSON")
+
+    commands.add_parser("reindex", help="rebuild the search and usage index from the documents",
+                        description="Throw the index away and read every conversation again. "
+                        "Never needed for correctness: the index follows the files by itself.")
     return parser
 
 
@@ -101,7 +122,12 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     store = Store()
     if args.search:
-        hits = store.search(args.search)
+        from chinwag.search import QueryError
+
+        try:
+            hits = store.search(args.search)
+        except QueryError as exc:
+            raise UsageError(f"--search: {exc}") from None
         found = [(hit.summary, hit.snippet) for hit in hits]
     else:
         found = [(summary, None) for summary in store.list()]
@@ -194,7 +220,103 @@ def launch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return run(args)
 
 
-COMMANDS = {"list": cmd_list, "export": cmd_export, "personas": cmd_personas}
+def cmd_reindex(args: argparse.Namespace) -> int:
+    import time
+
+    from chinwag.store import Store
+
+    store = Store()
+    bar = ProgressBar(sys.stderr)
+    start = time.perf_counter()
+    summaries = store.rebuild_index(bar.update)
+    bar.close()
+    unreadable = sum(1 for s in summaries if s.error)
+    where = store.index.path or "memory (the cache dir cannot be written)"
+    note = f", {unreadable:,} unreadable" if unreadable else ""
+    print(f"Indexed {len(summaries):,} conversations{note} in {time.perf_counter() - start:.1f} s: {where}",
+          file=sys.stderr)
+    return 0
+
+
+class ProgressBar:
+    """``[#####-----]  4,000/10,000`` redrawn in place on a terminal; nothing when redirected."""
+
+    WIDTH = 30
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+        self.shown = False
+
+    def update(self, done: int, total: int) -> None:
+        if not self.live or not total:
+            return
+        filled = self.WIDTH * done // total
+        self.stream.write(f"\r[{'#' * filled}{'-' * (self.WIDTH - filled)}] {done:,}/{total:,}")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+
+
+def cmd_usage(args: argparse.Namespace) -> int:
+    from chinwag import usage
+    from chinwag.dates import local_midnight_utc, parse_day
+    from chinwag.store import Store
+
+    since = None
+    if args.since:
+        try:
+            since = parse_day(args.since)
+        except ValueError as exc:
+            raise UsageError(f"--since: {exc}") from None
+    prices = config.load_settings()[0].prices
+    rows = Store().usage(local_midnight_utc(since) if since else None)
+    groups = usage.grouped(rows, args.by, prices)
+    total = usage.total(groups.values())
+    if args.json:
+        print(json.dumps({
+            "since": since.isoformat() if since else None,
+            "by": args.by,
+            "groups": [{args.by: key, **figures.to_json()} for key, figures in groups.items()],
+            "total": total.to_json(),
+        }, indent=2, ensure_ascii=False))
+        return 0
+    if not groups:
+        print("No usage recorded" + (f" since {since:%Y-%m-%d}." if since else " yet."), file=sys.stderr)
+        return 0
+    print(_table(usage_rows(args.by, groups, total)))
+    notes = []
+    if total.estimated:
+        notes.append("~ includes replies whose server sent no usage: chinwag counted them itself.")
+    unpriced = sorted({_clean(row.model) for row in rows
+                       if usage.cost_of(row.model, row.provider, 0, 0, 0, prices) is None})
+    if unpriced:
+        notes.append("unknown: no price for " + ", ".join(unpriced)
+                     + ' (add [prices."MODEL"] to config.toml).')
+    for note in notes:
+        print(note)
+    return 0
+
+
+def usage_rows(by: str, groups: dict, total) -> list[list[str]]:
+    from chinwag import usage
+
+    def tokens(figures, value: int) -> str:
+        return ("~" if figures.estimated else "") + f"{value:,}"
+
+    rows = [[by.upper(), "REQUESTS", "PROMPT", "CACHED", "COMPLETION", "REASONING", "COST"]]
+    for key, figures in [*groups.items(), ("TOTAL", total)]:
+        rows.append([_clean(key), f"{figures.requests:,}", tokens(figures, figures.prompt),
+                     tokens(figures, figures.cached), tokens(figures, figures.completion),
+                     tokens(figures, figures.reasoning), usage.format_cost(figures)])
+    return rows
+
+
+COMMANDS = {"list": cmd_list, "export": cmd_export, "personas": cmd_personas, "usage": cmd_usage,
+            "reindex": cmd_reindex}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except CliError as exc:
         print(f"chinwag: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, UsageError) else 1
     except BrokenPipeError:  # e.g. `chinwag list | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

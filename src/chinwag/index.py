@@ -1,25 +1,50 @@
-"""The listing index: one Summary per conversation file, kept in ``<root>/index.json``.
+"""The derived index of the conversations folder: summaries, full text and usage, in SQLite.
 
-Each entry remembers the file's stamp (mtime_ns, size, inode) so a listing re-reads only
-the files that changed since. The index is a cache: when it is missing, unreadable or of
-another version it is simply rebuilt from the documents.
+The documents are the truth; this is a cache in ``<cache dir>/index/``, one SQLite file per
+conversations folder. Each entry remembers its file's stamp (mtime_ns, size, inode): ``sync``
+re-reads exactly the files whose stamp changed, whoever changed them (another chinwag, an editor,
+a sync from another machine, while chinwag was closed or not), and forgets removed ones. A
+missing, corrupt or older-version index file is deleted and built again from the documents.
+
+Full text: an FTS5 table with the trigram tokenizer (matches inside words, any case). Its ``alt``
+column holds the text folded (no accents, full case folding) when folding changes it, so
+``cafe`` finds "Café" and ``strasse`` finds "Straße". What is indexed of a conversation is its
+title and the messages the chat shows; usage counts every reply of every branch.
+
+One Index object per file in a process (``Index.for_root``), shared by threads under a lock.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, fields
-from datetime import datetime, timezone
+import hashlib
+import os
+import sqlite3
+import threading
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from chinwag import paths
 from chinwag.conversation import Conversation
+from chinwag.dates import normal_utc
+from chinwag.search import MESSAGE_SEPARATOR, Query, fold, like_patterns, match_key
+from chinwag.usage import UsageRecord, UsageRow, records
 
-INDEX_NAME = "index.json"
-INDEX_FORMAT = "chinwag.index"
-INDEX_VERSION = 1
+INDEX_VERSION = 1  # bump when the schema or what is indexed changes: older files are rebuilt
+BATCH = 200  # documents written per transaction while syncing (the lock is free in between)
+RACY_NS = 2_000_000_000  # a file changed this recently may change again within one mtime tick
+CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 
 Stamp = tuple[int, int, int]  # st_mtime_ns, st_size, st_ino: any save changes at least one
+Progress = Callable[[int, int], None]  # (documents done, documents to do)
+
+
+class IndexUnavailable(Exception):
+    """The index cannot be used (e.g. this Python's SQLite has no FTS5); the message says why."""
 
 
 @dataclass
@@ -45,12 +70,12 @@ _TEXT = ("id", "title", "created_at", "updated_at", "provider", "model", "person
 
 
 def _valid(summary: Summary) -> bool:
-    """Every field of the type it should have (an index is only a cache: anything else is rebuilt)."""
+    """Every field of the type it should have (an index is only a cache: anything else is read again)."""
     return (
         all(isinstance(getattr(summary, name), str) for name in _TEXT)
         and all(type(getattr(summary, name)) is int and getattr(summary, name) >= 0 for name in ("messages", "tokens"))
         and (summary.error is None or isinstance(summary.error, str))
-        and isinstance(summary.read_only, bool)
+        and summary.read_only in (0, 1)
     )
 
 
@@ -77,33 +102,463 @@ def unreadable(conv_id: str, reason: str, stamp: Stamp) -> Summary:
     return Summary(conv_id, "", when, when, "", "", "", 0, 0, error=reason)
 
 
-def read_index(path: Path) -> dict[str, tuple[Summary, Stamp]]:
-    """The entries of the index file; empty when it is missing or not ours."""
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError, RecursionError):
-        return {}
-    if not isinstance(data, dict) or data.get("format") != INDEX_FORMAT or data.get("version") != INDEX_VERSION:
-        return {}
-    entries = data.get("conversations")
-    out: dict[str, tuple[Summary, Stamp]] = {}
-    for item in entries if isinstance(entries, list) else []:
-        if not isinstance(item, dict):
-            continue
+# -- what the index holds of one document ------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    summary: Summary
+    stamp: Stamp
+    title: str = ""
+    body: str = ""  # the shown messages, joined by MESSAGE_SEPARATOR
+    models: str = ""  # match keys of every model used, one a line (for model:)
+    personas: str = ""
+    usage: list[UsageRecord] = field(default_factory=list)
+
+
+def shown_messages(conv: Conversation) -> list:
+    """The messages the chat shows (the current branch once documents are trees)."""
+    path = getattr(conv, "path", None)
+    return list(path if path is not None else conv.messages)
+
+
+def settled(stamp: Stamp) -> Stamp:
+    """``stamp``, or one that matches no file when the file changed so recently that a second
+    change within the filesystem's timestamp resolution (up to 2 s) could leave the stamp as it
+    is (what git calls "racily clean"): such a file is read again at the next sync."""
+    if abs(time.time_ns() - stamp[0]) < RACY_NS:
+        return (-1, stamp[1], stamp[2])
+    return stamp
+
+
+def entry_of(conv: Conversation, stamp: Stamp) -> Entry:
+    body = MESSAGE_SEPARATOR.join(m.content for m in shown_messages(conv) if m.is_chat)
+    models = {conv.model, *(m.model for m in conv.messages if m.model)}
+    personas = {conv.persona.name, *(m.persona.name for m in conv.messages if m.persona is not None)}
+    return Entry(
+        summary=summarize(conv),
+        stamp=settled(stamp),
+        title=conv.title,
+        body=body,
+        models="\n".join(sorted(match_key(str(m)) for m in models if m)),
+        personas="\n".join(sorted(match_key(str(p)) for p in personas if p)),
+        usage=records(conv),
+    )
+
+
+def unreadable_entry(conv_id: str, reason: str, stamp: Stamp) -> Entry:
+    return Entry(unreadable(conv_id, reason, stamp), settled(stamp))
+
+
+# -- the file ------------------------------------------------------------------------------
+
+SCHEMA = f"""
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+CREATE TABLE docs(
+    rowid INTEGER PRIMARY KEY,
+    id BLOB NOT NULL UNIQUE,
+    mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, ino INTEGER NOT NULL,
+    {", ".join(f"{name}" for name in _FIELDS if name != "id")},
+    created_utc TEXT NOT NULL, updated_utc TEXT NOT NULL,
+    models TEXT NOT NULL, personas TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE text USING fts5(title, body, alt, tokenize='trigram case_sensitive 0');
+INSERT INTO text(text, rank) VALUES('rank', 'bm25(10.0, 1.0, 1.0)');
+CREATE TABLE usage(
+    doc INTEGER NOT NULL, bucket TEXT NOT NULL, model TEXT NOT NULL, provider TEXT NOT NULL,
+    persona TEXT NOT NULL, estimated INTEGER NOT NULL, requests INTEGER NOT NULL,
+    prompt INTEGER NOT NULL, completion INTEGER NOT NULL, reasoning INTEGER NOT NULL, cached INTEGER NOT NULL
+);
+CREATE INDEX usage_doc ON usage(doc);
+CREATE INDEX usage_bucket ON usage(bucket);
+"""
+# What the folding depends on: a new Unicode version may fold differently, so it rebuilds too.
+FOLDING = unicodedata.unidata_version
+_SUMMARY_COLUMNS = ", ".join(_FIELDS)
+
+
+def index_path(root: Path) -> Path:
+    """The index file of the conversations folder ``root``, in the cache dir."""
+    key = hashlib.sha256(str(Path(root).resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return paths.cache_dir() / "index" / f"conversations-{key}.sqlite3"
+
+
+def _remove(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
         try:
-            summary = Summary(*map(item.__getitem__, _FIELDS))
-            stamp = (item["mtime_ns"], item["size"], item["ino"])
-        except (TypeError, KeyError):
-            continue
-        if _valid(summary) and all(type(n) is int for n in stamp):
-            out[summary.id] = (summary, stamp)
-    return out
+            os.unlink(f"{path}{suffix}")
+        except FileNotFoundError:
+            pass
 
 
-def dump_index(entries: dict[str, tuple[Summary, Stamp]]) -> bytes:
-    items = [
-        {**summary.to_json(), "mtime_ns": stamp[0], "size": stamp[1], "ino": stamp[2]}
-        for summary, stamp in entries.values()
-    ]
-    data = {"format": INDEX_FORMAT, "version": INDEX_VERSION, "conversations": items}
-    return json.dumps(data, separators=(",", ":")).encode("utf-8")
+def _row(row: tuple) -> tuple[Summary, Stamp]:
+    """A summary and its stamp from a docs row; a row with a value of the wrong type (the file
+    was edited by hand or damaged) gets a stamp that matches no file, so the file is read again."""
+    summary, stamp = Summary(*row[:-3]), tuple(row[-3:])
+    summary.id = _from_key(summary.id) if isinstance(summary.id, bytes) else summary.id
+    if not _valid(summary) or not all(type(n) is int for n in stamp):
+        return summary, (-1, -1, -1)
+    summary.read_only = bool(summary.read_only)
+    return summary, stamp
+
+
+def _key(conv_id: str) -> bytes:
+    """An id as SQLite keeps it: bytes, so an id from an undecodable file name survives."""
+    return conv_id.encode("utf-8", "surrogatepass")
+
+
+def _from_key(key: bytes) -> str:
+    return key.decode("utf-8", "surrogatepass")
+
+
+def _text(value: Any) -> Any:
+    """Text SQLite can store: a lone surrogate (JSON allows them) becomes U+FFFD."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
+
+
+class Index:
+    """The index of one conversations folder; safe to share between threads."""
+
+    _shared: dict[Path, Index] = {}
+    _shared_lock = threading.Lock()
+
+    @classmethod
+    def for_root(cls, root: Path) -> Index:
+        path = index_path(root)
+        with cls._shared_lock:
+            index = cls._shared.get(path)
+            if index is None:
+                index = cls._shared[path] = cls(path)
+            return index
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path  # None: in memory only (the cache dir cannot be written)
+        self.lock = threading.RLock()
+        self.synced_at = float("-inf")  # time.monotonic() of the last full sync
+        self.rebuilds = 0  # how often the file was found damaged or old and started afresh
+        self._con: sqlite3.Connection | None = None
+        self._file: tuple[int, int] | None = None  # (st_dev, st_ino) of the file we opened
+        self._entries: dict[str, tuple[Summary, Stamp]] | None = None  # what the file holds
+        self._ordered: list[Summary] | None = None
+
+    # -- connection ----------------------------------------------------------------------
+
+    @property
+    def con(self) -> sqlite3.Connection:
+        if self._con is None:
+            self._con = self._open()
+            self._file = self._identity()
+        return self._con
+
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path) if self.path is not None else None
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino) if st else None
+
+    def _replaced(self) -> bool:
+        """True when the file we opened was deleted or replaced (by a person or another chinwag)."""
+        return self._con is not None and self.path is not None and self._identity() != self._file
+
+    def _open(self) -> sqlite3.Connection:
+        if self.path is not None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                if not self.path.exists():
+                    return self._create(str(self.path))
+                con = self._connect(str(self.path))
+                if self._current(con):
+                    return con
+                con.close()
+                self.rebuilds += 1
+                _remove(self.path)
+                return self._create(str(self.path))
+            except sqlite3.DatabaseError as exc:
+                if getattr(exc, "sqlite_errorcode", None) in CORRUPT_CODES:
+                    self.rebuilds += 1
+                    _remove(self.path)
+                    return self._create(str(self.path))
+                if isinstance(exc, sqlite3.OperationalError) and "fts5" in str(exc):
+                    raise IndexUnavailable(f"this Python's SQLite cannot index text ({exc})") from None
+                self.path = None  # cannot open the file there: work in memory
+            except OSError:
+                self.path = None
+        return self._create(":memory:")
+
+    @staticmethod
+    def _connect(target: str) -> sqlite3.Connection:
+        con = sqlite3.connect(target, timeout=5.0, check_same_thread=False, isolation_level=None)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")  # a cache: losing the last commits costs a re-read
+        return con
+
+    @staticmethod
+    def _current(con: sqlite3.Connection) -> bool:
+        if con.execute("PRAGMA user_version").fetchone()[0] != INDEX_VERSION:
+            return False
+        row = con.execute("SELECT value FROM meta WHERE key = 'folding'").fetchone()
+        return row is not None and row[0] == FOLDING
+
+    def _create(self, target: str) -> sqlite3.Connection:
+        con = self._connect(target)
+        try:
+            con.executescript(f"BEGIN; {SCHEMA} INSERT INTO meta VALUES('folding', '{FOLDING}'); "
+                              f"PRAGMA user_version = {INDEX_VERSION}; COMMIT;")
+        except sqlite3.OperationalError as exc:
+            con.close()
+            raise IndexUnavailable(f"this Python's SQLite cannot index text ({exc})") from None
+        return con
+
+    def _run(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        """``work(connection)`` under the lock; a damaged file is replaced and ``work`` run again."""
+        with self.lock:
+            try:
+                return work(self.con)
+            except sqlite3.DatabaseError as exc:
+                if getattr(exc, "sqlite_errorcode", None) not in CORRUPT_CODES:
+                    raise
+                self.reset()
+                return work(self.con)
+
+    def reset(self) -> None:
+        """Throw the file away; the next sync reads every document again."""
+        with self.lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+            if self.path is not None:
+                _remove(self.path)
+            self.rebuilds += 1
+            self._entries, self._ordered = None, None
+            self.synced_at = float("-inf")
+
+    def close(self) -> None:
+        with self.lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+            self._entries, self._ordered = None, None
+            self.synced_at = float("-inf")
+
+    @classmethod
+    def close_all(cls) -> None:
+        """Close every index this process opened (tests; the end of a command)."""
+        with cls._shared_lock:
+            for index in cls._shared.values():
+                index.close()
+            cls._shared.clear()
+
+    # -- keeping up with the folder ----------------------------------------------------------
+
+    def _loaded(self) -> dict[str, tuple[Summary, Stamp]]:
+        if self._entries is None:
+            rows = self._run(lambda con: con.execute(
+                f"SELECT {_SUMMARY_COLUMNS}, mtime_ns, size, ino FROM docs").fetchall())
+            self._entries = {entry[0].id: entry for entry in map(_row, rows) if isinstance(entry[0].id, str)}
+            self._ordered = None
+        return self._entries
+
+    def sync(self, files: dict[str, Stamp], read: Callable[[str, Stamp], Entry | None],
+             progress: Progress | None = None, _again: bool = False) -> int:
+        """Bring the index up to ``files`` (id -> stamp), reading changed ones with ``read``
+        (None: the file is gone). Returns how many documents were (re-)read."""
+        rebuilds = self.rebuilds
+        with self.lock:
+            if self._replaced():
+                self.close()
+            known = self._loaded()
+            stale = [conv_id for conv_id, stamp in files.items() if known.get(conv_id, (None, None))[1] != stamp]
+            gone = [conv_id for conv_id in known if conv_id not in files]
+            if stale and self._adopt(stale, files):  # written meanwhile by another process
+                stale = [conv_id for conv_id in stale if known.get(conv_id, (None, None))[1] != files[conv_id]]
+            if gone:
+                self._drop(gone)
+        done = 0
+        for start in range(0, len(stale), BATCH):
+            batch = [entry for conv_id in stale[start:start + BATCH]
+                     if (entry := read(conv_id, files[conv_id])) is not None]
+            self.write(batch)
+            done = min(len(stale), start + BATCH)
+            if progress is not None:
+                progress(done, len(stale))
+        if self.rebuilds != rebuilds and not _again:  # the file was damaged part-way: start afresh
+            return self.sync(files, read, progress, _again=True)
+        self.synced_at = time.monotonic()
+        return len(stale)
+
+    def _adopt(self, ids: list[str], files: dict[str, Stamp]) -> bool:
+        """Take rows that another process already wrote for these stamps; True if any."""
+        known = self._loaded()
+        adopted = False
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._run(lambda con: con.execute(
+                f"SELECT {_SUMMARY_COLUMNS}, mtime_ns, size, ino FROM docs WHERE id IN ({marks})",
+                [_key(conv_id) for conv_id in chunk]).fetchall())
+            for row in rows:
+                summary, stamp = _row(row)
+                if files.get(summary.id) == stamp:
+                    known[summary.id] = (summary, stamp)
+                    adopted = True
+        if adopted:
+            self._ordered = None
+        return adopted
+
+    def write(self, entries: list[Entry]) -> None:
+        """Replace what the index holds of these documents, in one transaction."""
+        if not entries:
+            return
+
+        def work(con: sqlite3.Connection) -> None:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                for entry in entries:
+                    self._put(con, entry)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+        with self.lock:
+            self._run(work)
+            known = self._loaded()
+            for entry in entries:
+                known[entry.summary.id] = (entry.summary, entry.stamp)
+            self._ordered = None
+
+    @staticmethod
+    def _put(con: sqlite3.Connection, entry: Entry) -> None:
+        s = entry.summary
+        values = [_text(getattr(s, name)) for name in _FIELDS[1:]]
+        values[-1] = int(s.read_only)
+        dated = [normal_utc(s.created_at), normal_utc(s.updated_at), _text(entry.models), _text(entry.personas)]
+        row = con.execute("SELECT rowid FROM docs WHERE id = ?", (_key(s.id),)).fetchone()
+        if row is not None:
+            rowid = row[0]
+            con.execute("DELETE FROM text WHERE rowid = ?", (rowid,))
+            con.execute("DELETE FROM usage WHERE doc = ?", (rowid,))
+            setters = ", ".join(f"{name} = ?" for name in (
+                "mtime_ns", "size", "ino", *_FIELDS[1:], "created_utc", "updated_utc", "models", "personas"))
+            con.execute(f"UPDATE docs SET {setters} WHERE rowid = ?", (*entry.stamp, *values, *dated, rowid))
+        else:
+            marks = ",".join("?" * (len(_FIELDS) + 7))
+            rowid = con.execute(
+                f"INSERT INTO docs(id, mtime_ns, size, ino, {', '.join(_FIELDS[1:])}, created_utc, updated_utc, "
+                f"models, personas) VALUES ({marks})", (_key(s.id), *entry.stamp, *values, *dated)).lastrowid
+        if s.error is None:
+            title, body = _text(entry.title), _text(entry.body)
+            plain = title + MESSAGE_SEPARATOR + body
+            folded = fold(plain)
+            con.execute("INSERT INTO text(rowid, title, body, alt) VALUES (?, ?, ?, ?)",
+                        (rowid, title, body, folded if folded != plain else ""))
+        con.executemany(
+            "INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(rowid, r.bucket, _text(r.model), _text(r.provider), _text(r.persona), int(r.estimated), r.requests,
+              r.prompt, r.completion, r.reasoning, r.cached) for r in entry.usage],
+        )
+
+    def _drop(self, ids: list[str]) -> None:
+        def work(con: sqlite3.Connection) -> None:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                for conv_id in ids:
+                    row = con.execute("SELECT rowid FROM docs WHERE id = ?", (_key(conv_id),)).fetchone()
+                    if row is not None:
+                        for table, column in (("text", "rowid"), ("usage", "doc"), ("docs", "rowid")):
+                            con.execute(f"DELETE FROM {table} WHERE {column} = ?", (row[0],))
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+        with self.lock:
+            self._run(work)
+            known = self._loaded()
+            for conv_id in ids:
+                known.pop(conv_id, None)
+            self._ordered = None
+
+    def forget(self, conv_id: str) -> None:
+        """The document was deleted."""
+        self._drop([conv_id])
+
+    # -- answers ---------------------------------------------------------------------------
+
+    def summaries(self) -> list[Summary]:
+        """Every conversation, newest first."""
+        with self.lock:
+            if self._ordered is None:
+                ordered = [summary for summary, _ in self._loaded().values()]
+                ordered.sort(key=lambda s: (str(s.updated_at), str(s.created_at), s.id), reverse=True)
+                self._ordered = ordered
+            return list(self._ordered)
+
+    def search(self, query: Query, stop: Callable[[], bool] | None = None) -> list[tuple[Summary, int]]:
+        """(summary, text rowid) of the conversations that match, best first (newest first when
+        only filters or short terms are given). An empty list when ``stop()`` turned true."""
+        where, params = ["docs.error IS NULL"], []
+        if query.indexed:
+            source = "text JOIN docs ON docs.rowid = text.rowid"
+            where.append("text MATCH ?")
+            params.append(query.fts())
+            order = "text.rank, docs.updated_utc DESC"
+        else:
+            source = "docs JOIN text ON text.rowid = docs.rowid"
+            order = "docs.updated_at DESC, docs.created_at DESC, docs.id DESC"
+        for term in query.short:
+            patterns = like_patterns(term)
+            where.append("(" + " OR ".join(f"text.{column} LIKE ? ESCAPE '\\'"
+                                           for column in ("title", "body", "alt") for _ in patterns) + ")")
+            params += patterns * 3
+        for column, wanted in (("models", query.models), ("personas", query.personas)):
+            for part in wanted:
+                where.append(f"instr(docs.{column}, ?) > 0")
+                params.append(part)
+        if query.after:
+            where.append("docs.updated_utc >= ?")
+            params.append(query.after)
+        if query.before:
+            where.append("docs.created_utc < ?")
+            params.append(query.before)
+        sql = f"SELECT docs.id, docs.rowid FROM {source} WHERE {' AND '.join(where)} ORDER BY {order}"
+
+        def work(con: sqlite3.Connection) -> list[tuple[str, int]]:
+            if stop is not None:
+                con.set_progress_handler(lambda: 1 if stop() else 0, 20_000)
+            try:
+                return con.execute(sql, params).fetchall()
+            except sqlite3.OperationalError as exc:
+                if "interrupted" in str(exc):
+                    return []
+                raise
+            finally:
+                con.set_progress_handler(None, 0)
+
+        with self.lock:
+            rows = self._run(work)
+            known = self._loaded()
+            found = [(_from_key(key), rowid) for key, rowid in rows]
+            return [(known[conv_id][0], rowid) for conv_id, rowid in found if conv_id in known]
+
+    def text(self, rowid: int) -> tuple[str, str]:
+        """(title, body) as indexed; empty when the document changed since."""
+        row = self._run(lambda con: con.execute("SELECT title, body FROM text WHERE rowid = ?", (rowid,)).fetchone())
+        return (row[0], row[1]) if row else ("", "")
+
+    def usage(self, since: str | None = None) -> list[UsageRow]:
+        """Usage summed per local day, model, provider, persona and estimated-or-not; ``since``
+        is a UTC stamp (``…Z``): only replies from then on."""
+        sql = ("SELECT date(bucket, 'localtime') AS day, model, provider, persona, estimated, sum(requests), "
+               "sum(prompt), sum(completion), sum(reasoning), sum(cached) FROM usage "
+               + ("WHERE bucket >= ? " if since else "")
+               + "GROUP BY day, model, provider, persona, estimated")
+        params = (since.replace("T", " ").rstrip("Z"),) if since else ()
+        rows = self._run(lambda con: con.execute(sql, params).fetchall())
+        return [UsageRow(date.fromisoformat(row[0]), *row[1:4], bool(row[4]), *row[5:]) for row in rows]

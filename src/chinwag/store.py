@@ -13,9 +13,11 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import logging
 import os
 import re
 import secrets
+import sqlite3
 import stat as stat_mode
 import time
 from contextlib import contextmanager, suppress
@@ -25,9 +27,11 @@ from typing import Callable, Iterator
 
 from chinwag import paths
 from chinwag.conversation import Conversation, FormatError
-from chinwag.index import INDEX_NAME, Stamp, Summary, dump_index, read_index, summarize, unreadable
+from chinwag.index import Entry, Index, IndexUnavailable, Progress, Stamp, Summary, entry_of, unreadable_entry
 from chinwag.merge import Merged, merge
-from chinwag.sanitize import clean
+from chinwag.search import QueryError, parse_query
+from chinwag.search import snippet as make_snippet
+from chinwag.usage import UsageRow
 
 try:
     import fcntl
@@ -36,13 +40,16 @@ except ImportError:  # Windows: no advisory locks; saves are still atomic
 
 __all__ = [
     "Store", "Summary", "Hit", "Merged", "StoreError", "NotFoundError", "UnreadableError", "ReadOnlyError",
-    "SaveError",
+    "SaveError", "QueryError",
 ]
+
+log = logging.getLogger(__name__)
 
 TMP_MARK = ".json.tmp-"  # temp files are named .<id>.json.tmp-<random>
 NEW_FILE_MODE = 0o600  # conversations are private; an existing file keeps its own mode
 STALE_TMP_SECONDS = 60
-SNIPPET_WIDTH = 80
+TYPING_MAX_AGE = 1.0  # seconds: how stale the stamps may be for a search typed in the history screen
+LEGACY_INDEX = "index.json"  # wave 1's listing index, now in the cache dir; never a document
 
 
 class StoreError(Exception):
@@ -82,10 +89,29 @@ class _Base:
         return cls(fingerprint, conv.field_values(), dict(conv.edited))
 
 
-@dataclass
 class Hit:
-    summary: Summary
-    snippet: str  # one line around the first match, with … where it was cut
+    """A search result: the conversation and one line around its first match (… where cut).
+
+    The line is made when first read: a common word matches thousands of conversations and the
+    screen shows a page of them."""
+
+    __slots__ = ("summary", "_snippet")
+
+    def __init__(self, summary: Summary, snippet: str | Callable[[], str]) -> None:
+        self.summary = summary
+        self._snippet = snippet
+
+    @property
+    def snippet(self) -> str:
+        if callable(self._snippet):
+            self._snippet = self._snippet()
+        return self._snippet
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Hit) and (self.summary, self.snippet) == (other.summary, other.snippet)
+
+    def __repr__(self) -> str:
+        return f"Hit({self.summary.id!r}, {self.snippet!r})"
 
 
 class Store:
@@ -96,6 +122,7 @@ class Store:
         self.last_merge = Merged()  # what the last save or refresh took from the disk
         self._seen: dict[str, Stamp] = {}  # per id: the file as we last loaded or saved it
         self._base: dict[str, _Base] = {}
+        self._index: Index | None = None
 
     # -- documents -----------------------------------------------------------
 
@@ -120,11 +147,13 @@ class Store:
                 merged, dirty = self._sync(conv, path)
                 if dirty:
                     write_document(path, encode(conv))
-                    self._seen[conv.id] = _stamp(os.stat(path))
+                    self._seen[conv.id] = stamp = _stamp(os.stat(path))
                     self._base[conv.id] = _Base.of(conv, fingerprint(conv))
         except OSError as exc:
             raise SaveError(f"Could not save the conversation: {_describe(exc)}") from None
         self.last_merge = merged
+        if dirty:
+            self._index_saved(conv, stamp)
         return merged
 
     def refresh(self, conv: Conversation) -> Merged:
@@ -154,6 +183,8 @@ class Store:
         fsync_dir(self.root)
         self._seen.pop(conv_id, None)
         self._base.pop(conv_id, None)
+        with suppress(sqlite3.Error, IndexUnavailable):  # the next listing notices it anyway
+            self.index.forget(conv_id)
 
     def rename(self, conv_id: str, title: str) -> Conversation:
         conv = self.load(conv_id)
@@ -163,12 +194,30 @@ class Store:
 
     # -- listing -------------------------------------------------------------
 
+    @property
+    def index(self) -> Index:
+        """The derived index of this folder (one per folder in a process)."""
+        if self._index is None:
+            self._index = Index.for_root(self.root)
+        return self._index
+
     def list(self) -> list[Summary]:
         """Every conversation, newest first, from the index (re-reading changed files only)."""
-        return self._refresh(read_index(self.root / INDEX_NAME))
+        self.sync()
+        return self.index.summaries()
 
-    def rebuild_index(self) -> list[Summary]:
-        return self._refresh({})
+    def sync(self, progress: Progress | None = None) -> int:
+        """Bring the index up to the files (re-reading changed ones); how many were read."""
+        try:
+            return self.index.sync(self._scan(), self._entry, progress)
+        except IndexUnavailable as exc:
+            raise StoreError(f"The search index cannot be used: {exc}") from None
+
+    def rebuild_index(self, progress: Progress | None = None) -> list[Summary]:
+        """Throw the index away and read every document again."""
+        self.index.reset()
+        self.sync(progress)
+        return self.index.summaries()
 
     def resolve(self, ref: str) -> str:
         """"latest", a full id or a unique prefix of one -> the id."""
@@ -192,32 +241,30 @@ class Store:
         raise NotFoundError(f"No conversation matches {ref!r}.{hint}")
 
     def search(self, text: str) -> list[Hit]:
-        """Conversations whose title or messages contain ``text`` (any case), newest first."""
+        """Conversations that match ``text`` (see chinwag.search for the syntax), best first."""
         return list(self.iter_search(text))
 
-    def iter_search(self, text: str, stop: Callable[[], bool] | None = None) -> Iterator[Hit]:
-        """``search`` one hit at a time; ends early once ``stop()`` is true (e.g. a newer query)."""
-        if not text.strip():
+    def iter_search(self, text: str, stop: Callable[[], bool] | None = None, max_age: float = 0.0) -> Iterator[Hit]:
+        """``search`` one hit at a time; ends early once ``stop()`` is true (e.g. a newer query).
+        Every file's stamp is checked first unless that was done less than ``max_age`` seconds
+        ago (TYPING_MAX_AGE: a search per keystroke need not stat ten thousand files each time).
+        QueryError (a ValueError) says what is wrong with a filter."""
+        query = parse_query(text)
+        if not query:
             return
-        needle = text.casefold()
-        ascii_needle = needle.encode() if needle.isascii() else None
-        # These characters are escaped in the raw JSON, so a raw substring test would miss them.
-        escaped = any(c in '"\\' or ord(c) < 0x20 for c in text)
-        for summary in self.list():
+        if time.monotonic() - self.index.synced_at >= max_age:
+            self.sync()
+        terms = query.terms
+        for summary, rowid in self.index.search(query, stop):
             if stop is not None and stop():
                 return
-            if summary.error is not None:
-                continue
-            try:
-                raw = (self.root / f"{summary.id}.json").read_bytes()
-                if not escaped and not _may_contain(raw, needle, ascii_needle):
-                    continue
-                conv = parse(raw.decode("utf-8-sig"))
-            except (OSError, UnicodeDecodeError, UnreadableError):
-                continue
-            snippet = _find(conv, text, needle)
-            if snippet is not None:
-                yield Hit(summary, snippet)
+            yield Hit(summary, lambda rowid=rowid: make_snippet(*self.index.text(rowid), terms))
+
+    def usage(self, since: str | None = None) -> list[UsageRow]:
+        """Every reply's usage, summed per local day, model, provider and persona (from the index);
+        ``since``: a UTC stamp."""
+        self.sync()
+        return self.index.usage(since)
 
     # -- internals -----------------------------------------------------------
 
@@ -270,31 +317,28 @@ class Store:
         finally:
             os.close(fd)  # releases the lock
 
-    def _refresh(self, entries: dict[str, tuple[Summary, Stamp]]) -> list[Summary]:
-        files = self._scan()
-        fresh: dict[str, tuple[Summary, Stamp]] = {}
-        for conv_id, stamp in files.items():
-            entry = entries.get(conv_id)
-            if entry is None or entry[1] != stamp:
-                entry = self._summarize(conv_id, stamp)
-                if entry is None:
-                    continue
-            fresh[conv_id] = entry
-        if fresh != entries:
-            with suppress(OSError):  # the index is a cache: a read-only folder still lists
-                atomic_write(self.root / INDEX_NAME, dump_index(fresh))
-        summaries = [summary for summary, _ in fresh.values()]
-        summaries.sort(key=lambda s: (str(s.updated_at), str(s.created_at), s.id), reverse=True)
-        return summaries
-
-    def _summarize(self, conv_id: str, stamp: Stamp) -> tuple[Summary, Stamp] | None:
+    def _entry(self, conv_id: str, stamp: Stamp) -> Entry | None:
+        """What the index keeps of one file (None: it is gone)."""
         try:
             raw, stamp = _read_raw(self.root / f"{conv_id}.json", conv_id)
-            return summarize(_decode(raw, conv_id)), stamp
+            return entry_of(_decode(raw, conv_id), stamp)
         except NotFoundError:
             return None
         except UnreadableError as exc:
-            return unreadable(conv_id, exc.reason, stamp), stamp
+            return unreadable_entry(conv_id, exc.reason, stamp)
+
+    def _index_saved(self, conv: Conversation, stamp: Stamp) -> None:
+        """Put a saved document in the index now; if the index is busy (a long sync in another
+        thread) or broken, leave it: the next listing sees the new stamp and reads the file."""
+        index = self.index
+        if not index.lock.acquire(timeout=0.2):
+            return
+        try:
+            index.write([entry_of(conv, stamp)])
+        except (sqlite3.Error, IndexUnavailable, OSError):
+            log.warning("could not update the index after saving %s", conv.id, exc_info=True)
+        finally:
+            index.lock.release()
 
     def _scan(self) -> dict[str, Stamp]:
         """Conversation files by id with their stamps; removes stale temp files."""
@@ -310,7 +354,7 @@ class Store:
                     if TMP_MARK in name:
                         _drop_if_stale(entry)
                     continue
-                if not name.endswith(".json") or name == INDEX_NAME or not _valid_id(name[:-5]):
+                if not name.endswith(".json") or name == LEGACY_INDEX or not _valid_id(name[:-5]):
                     continue
                 try:
                     st = entry.stat()
@@ -454,36 +498,3 @@ def _drop_if_stale(entry: os.DirEntry) -> None:
     with suppress(OSError):
         if time.time() - entry.stat().st_mtime > STALE_TMP_SECONDS:
             os.unlink(entry.path)
-
-
-# -- search ----------------------------------------------------------------------
-
-
-def _may_contain(raw: bytes, needle: str, ascii_needle: bytes | None) -> bool:
-    """False only when the file's raw text surely does not contain the (case-folded) needle."""
-    if b"\\u" in raw:  # \uXXXX escapes: only parsing tells
-        return True
-    if ascii_needle is not None and raw.isascii():  # the quick path: bytes.lower() is exact here
-        return ascii_needle in raw.lower()
-    return needle in raw.decode("utf-8-sig", "replace").casefold()
-
-
-def _find(conv: Conversation, text: str, needle: str) -> str | None:
-    """A snippet from the first chat message (on any branch) that matches, else from the title."""
-    for message in conv.messages:
-        if message.is_chat and needle in message.content.casefold():
-            return snippet(message.content, text)
-    if needle in conv.title.casefold():
-        return snippet(conv.title, text)
-    return None
-
-
-def snippet(content: str, text: str, width: int = SNIPPET_WIDTH) -> str:
-    line = clean(" ".join(content.split()))
-    if len(line) <= width:
-        return line
-    found = re.search(re.escape(" ".join(text.split()) or text), line, re.IGNORECASE)
-    pos = found.start() if found else 0
-    start = max(0, min(pos - width // 4, len(line) - width))
-    end = start + width
-    return ("…" if start else "") + line[start:end].strip() + ("…" if end < len(line) else "")

@@ -1,0 +1,185 @@
+"""What people type in the search box (F2, ``chinwag list --search``), and the line shown per hit.
+
+Syntax: words (each must occur somewhere, inside words too: ``stream`` finds "streaming"), a
+"quoted phrase" (occurs as typed, spaces included), and filters ``model:``, ``persona:`` (part of
+the name, any case; quote a value with spaces), ``after:`` and ``before:`` (local days; see
+chinwag.dates). Any case matches, and so do letters with or without accents (``cafe`` finds
+"Café"). Everything else is text to find: ``http://x`` is a word, not a filter.
+
+The index is SQLite FTS5 with the trigram tokenizer: any term of three or more characters is
+looked up in it; shorter terms (``ok``, ``AI``, and many Chinese or Japanese words such as 東京)
+have no trigram, so they are matched by scanning the stored text, which is slower.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+from chinwag.dates import local_midnight_utc, parse_day
+from chinwag.sanitize import clean
+
+SNIPPET_WIDTH = 80
+MESSAGE_SEPARATOR = "\x1e"  # between messages in the indexed text: no phrase spans two messages
+TRIGRAM = 3  # terms shorter than this are not in the index
+
+_MARKS = re.compile("[\u0300-\u036f]")  # combining accents of Latin, Greek and Cyrillic letters
+_TOKEN = re.compile(
+    r'(?P<key>model|persona|before|after):(?:"(?P<quoted>[^"]*)"?|(?P<value>\S*))'
+    r'|"(?P<phrase>[^"]*)"?'
+    r"|(?P<word>\S+)",
+    re.IGNORECASE,
+)
+
+
+class QueryError(ValueError):
+    """The query cannot be run as typed; the message says what to change."""
+
+
+def fold(text: str) -> str:
+    """``text`` without accents (é -> e, ﬁ -> fi, full-width -> ASCII) and case-folded (ß -> ss);
+    other marks (kana voicing, Hangul) stay. ASCII is returned as is: the index ignores its case."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFC", _MARKS.sub("", unicodedata.normalize("NFKD", text.casefold())))
+
+
+def match_key(text: str) -> str:
+    """How two strings are compared when locating a hit: folded, any case."""
+    return text.lower() if text.isascii() else fold(text)
+
+
+@dataclass
+class Query:
+    terms: list[str] = field(default_factory=list)  # folded words and phrases, in typed order
+    models: list[str] = field(default_factory=list)  # case-folded parts of model names
+    personas: list[str] = field(default_factory=list)
+    after: str | None = None  # UTC stamp: the conversation was active at or after it
+    before: str | None = None  # UTC stamp: the conversation started before it
+
+    @property
+    def indexed(self) -> list[str]:
+        return [term for term in self.terms if len(term) >= TRIGRAM]
+
+    @property
+    def short(self) -> list[str]:
+        return [term for term in self.terms if len(term) < TRIGRAM]
+
+    @property
+    def filters_only(self) -> bool:
+        return not self.terms
+
+    def __bool__(self) -> bool:
+        return bool(self.terms or self.models or self.personas or self.after or self.before)
+
+    def fts(self) -> str:
+        """The FTS5 MATCH expression of the indexed terms (each one a quoted string)."""
+        return " AND ".join('"' + term.replace('"', '""') + '"' for term in self.indexed)
+
+
+def parse_query(text: str, today: date | None = None) -> Query:
+    """Split what was typed into terms and filters; QueryError when a filter's value is wrong."""
+    query = Query()
+    for found in _TOKEN.finditer(text):
+        key = found.group("key")
+        if key is None:
+            term = fold(found.group("phrase") if found.group("phrase") is not None else found.group("word"))
+            if term.strip():
+                query.terms.append(term if found.group("phrase") is not None else term.strip())
+            continue
+        value = (found.group("quoted") if found.group("quoted") is not None else found.group("value")).strip()
+        if not value:
+            continue  # "model:" typed so far: nothing to filter on yet
+        key = key.lower()
+        if key == "model":
+            query.models.append(match_key(value))
+        elif key == "persona":
+            query.personas.append(match_key(value))
+        else:
+            try:
+                day = parse_day(value, today)
+            except ValueError as exc:
+                raise QueryError(f"{key}: {exc}") from None
+            stamp = local_midnight_utc(day)
+            if key == "after":
+                query.after = max(query.after or stamp, stamp)
+            else:
+                query.before = min(query.before or stamp, stamp)
+    return query
+
+
+def like_patterns(term: str) -> list[str]:
+    """LIKE patterns for a short term: LIKE ignores case for ASCII letters only, so other
+    scripts get their lower- and upper-case forms too."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    forms = {escaped} if escaped.isascii() else {escaped, escaped.lower(), escaped.upper()}
+    return [f"%{form}%" for form in sorted(forms)]
+
+
+# -- the line shown per hit ---------------------------------------------------------------
+
+
+def locate(text: str, terms: list[str]) -> tuple[int, int] | None:
+    """Where the first of ``terms`` occurs in ``text`` (start, end), ignoring case and accents."""
+    keys = [match_key(term) for term in terms if term.strip()]
+    if not keys:
+        return None
+    key = match_key(text)
+    if len(key) != len(text):  # folding changed the length: map positions character by character
+        return _locate_mapped(text, keys)
+    best = None
+    for needle in keys:
+        pos = key.find(needle)
+        if pos >= 0 and (best is None or pos < best[0]):
+            best = (pos, pos + len(needle))
+    return best
+
+
+def _locate_mapped(text: str, keys: list[str]) -> tuple[int, int] | None:
+    folded, origin = [], []
+    for index, char in enumerate(text):
+        part = match_key(char)
+        folded.append(part)
+        origin.extend([index] * len(part))
+    key = "".join(folded)
+    origin.append(len(text))
+    best = None
+    for needle in keys:
+        pos = key.find(needle)
+        if pos >= 0:
+            span = (origin[pos], origin[pos + len(needle) - 1] + 1)
+            if best is None or span[0] < best[0]:
+                best = span
+    return best
+
+
+def excerpt(text: str, start: int = 0, end: int = 0, width: int = SNIPPET_WIDTH) -> str:
+    """One clean line of about ``width`` characters with text[start:end] in it, … where cut."""
+    before = " ".join(text[max(0, start - width):start].split())
+    rest = " ".join(text[start:start + 2 * width].split())
+    if before and start and text[start - 1].isspace():
+        before += " "
+    keep = min(len(before), max(width // 4, width - len(rest)))
+    line = before[len(before) - keep:] + rest
+    cut_left = keep < len(before) or start - width > 0
+    cut_right = len(line) > width or start + 2 * width < len(text)
+    line = line[:width].strip()
+    return clean(("…" if cut_left else "") + line + ("…" if cut_right else ""))
+
+
+def snippet(title: str, body: str, terms: list[str], width: int = SNIPPET_WIDTH) -> str:
+    """The line around the first hit in the messages (``body``: messages joined by
+    MESSAGE_SEPARATOR), else in the title; the start of the first message when no term is given."""
+    if not terms:
+        first = body.split(MESSAGE_SEPARATOR, 1)[0]
+        return excerpt(first, width=width) if first.strip() else ""
+    span = locate(body, terms)
+    if span is None:
+        span = locate(title, terms)
+        return excerpt(title, *span, width=width) if span else ""
+    begin = body.rfind(MESSAGE_SEPARATOR, 0, span[0]) + 1
+    stop = body.find(MESSAGE_SEPARATOR, span[1])
+    message = body[begin:stop if stop >= 0 else len(body)]
+    return excerpt(message, span[0] - begin, span[1] - begin, width)
