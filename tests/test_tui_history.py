@@ -357,9 +357,9 @@ async def test_long_history_is_listed_a_page_at_a_time(chat_server):
         await wait_for(pilot, lambda: history(app).table.row_count == count, "every row")
         assert history(app).table.cursor_row == count - 1
         assert history(app).highlighted.title == "Question number 0"
-        await pilot.press(*"number 7")  # from the bottom of the list into a search
+        await pilot.press(*'"number 7"')  # from the bottom of the list into a search (a phrase)
         await wait_for(pilot, lambda: count_line(app) == f"11 of {count} conversations", "search result")
-        assert titles(app)[-1] == "Question number 7"
+        assert titles(app)[0] == "Question number 7"  # ranked: the shortest text with the phrase first
 
 
 async def test_titles_and_messages_are_shown_as_plain_text(chat_server):
@@ -380,7 +380,8 @@ async def test_search_from_the_bottom_of_a_short_list(chat_server):
         await focus_row(pilot, 0)
         await pilot.press("ctrl+end")
         await wait_for(pilot, lambda: history(app).table.cursor_row == 39, "at the bottom")
-        await pilot.press(*"number 3")
+        await pilot.press(*'"number 3"')
         await wait_for(pilot, lambda: count_line(app) == "11 of 40 conversations", "search result")
-        assert titles(app)[0] == "Question number 39" and titles(app)[-1] == "Question number 3"
+        assert titles(app)[0] == "Question number 3"  # ranked: the shortest text with the phrase first
+        assert sorted(titles(app)) == sorted(["Question number 3", *(f"Question number {n}" for n in range(30, 40))])
         assert [n.message for n in app._notifications if n.severity == "error"] == []

@@ -33,6 +33,8 @@ from chinwag.merge import Merged
 from chinwag.personas import PersonaSpec
 from chinwag.store import Store, StoreError
 from chinwag.tokens import TokenCounter, Window, select_window
+from chinwag.usage import cost as usage_cost
+from chinwag.usage import cost_of, read_usage
 
 KEY_VARS = ("OPENAI_API_KEY", "TOGETHER_API_KEY")
 FORK_SUFFIX = " (fork)"
@@ -206,7 +208,7 @@ class ChatSession:
             last_estimated=bool(usage.get("estimated")),
             conversation=self.totals,
             session=self.session_totals,
-            cost_of_next=pricing.cost(self.model, window.tokens, 0, self.prices),
+            cost_of_next=cost_of(self.model, self.conversation.provider, window.tokens, 0, 0, self.prices),
         )
 
     def _last_reply(self) -> Message | None:
@@ -224,12 +226,12 @@ class ChatSession:
         return totals
 
     def _add_usage(self, totals: Totals, message: Message) -> None:
-        usage = message.usage or {}
-        prompt, completion = int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
-        cached = usage.get("cached_tokens")
-        cached = cached if isinstance(cached, int) and not isinstance(cached, bool) else 0
-        cost = pricing.cost(message.model or self.model, prompt, completion, self.prices, cached_tokens=cached)
-        totals.add(prompt, completion, cost, bool(usage.get("estimated")))
+        # The same reading and pricing as `chinwag usage` and F5, so the figures agree.
+        use = read_usage(message.usage)
+        if use is None:
+            return
+        cost = usage_cost(message.model or self.model, self.conversation.provider, use, self.prices)
+        totals.add(use.prompt, use.completion, cost, use.estimated)
 
     # -- saving ------------------------------------------------------------------
 

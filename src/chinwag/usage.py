@@ -77,14 +77,7 @@ def cost_of(model: str, provider: str, prompt: int, completion: int, cached: int
             prices: dict | None = None) -> float | None:
     if provider in FREE_PROVIDERS:
         return 0.0
-    info = pricing.lookup(model or "", prices)
-    if info.input_per_m is None or info.output_per_m is None:
-        return None
-    cached_per_m = getattr(info, "cached_input_per_m", None)
-    if cached_per_m is None:
-        cached_per_m = info.input_per_m
-    uncached = max(0, prompt - cached)
-    return (uncached * info.input_per_m + cached * cached_per_m + completion * info.output_per_m) / 1_000_000
+    return pricing.cost(model or "", prompt, completion, prices, cached_tokens=cached)
 
 
 # -- one conversation, as the index keeps it -------------------------------------------------

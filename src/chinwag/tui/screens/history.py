@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from chinwag.conversation import EVENT, Conversation
 from chinwag.export import ROLE_NAMES
 from chinwag.sanitize import clean
-from chinwag.store import Store, StoreError, Summary
+from chinwag.store import TYPING_MAX_AGE, Hit, QueryError, Store, StoreError, Summary
 
 CSS = Path(__file__).parent / "history.tcss"
 SEARCH_DEBOUNCE = 0.1  # seconds after the last keystroke
@@ -39,7 +39,7 @@ PAGE = 200  # rows added to the table at a time
 PAGE_MARGIN = 20  # add the next page when the cursor comes this close to the last row
 BOTTOM_CHUNK = 1000  # rows added per turn of the event loop on the way to the oldest
 
-Row = tuple[Summary, str | None]  # a conversation and, when searching, the matching snippet
+Row = tuple[Summary, Hit | None]  # a conversation and, when searching, the hit (its snippet is made when shown)
 
 
 def local_time(stamp: str) -> str:
@@ -168,8 +168,8 @@ class HistoryTable(DataTable):
             self.move_cursor(row=index)
 
     def load_more(self, count: int = PAGE) -> None:
-        for summary, snippet in self.entries[self.row_count : self.row_count + count]:
-            self.add_row(*row_cells(summary, snippet, self.searching), key=summary.id)
+        for summary, hit in self.entries[self.row_count : self.row_count + count]:
+            self.add_row(*row_cells(summary, hit.snippet if hit else None, self.searching), key=summary.id)
 
     def remove(self, conv_id: str) -> None:
         self.entries = [row for row in self.entries if row[0].id != conv_id]
@@ -219,6 +219,7 @@ class HistoryScreen(Screen[Conversation | None]):
     ]
     HELP_ROWS: list[tuple[str, str, str]] = [
         ("History", "type", "Search titles and messages (letters typed on the list go there too)"),
+        ("History", "search", '"a phrase", model:NAME, persona:NAME, after:2026-03-01, before:2026-04'),
         ("History", "↓ / tab", "From the search to the list"),
         ("History", "Enter", "Resume the highlighted conversation"),
         ("History", "r", "Rename it (on the list)"),
@@ -255,7 +256,7 @@ class HistoryScreen(Screen[Conversation | None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="Search titles and messages  (↓ to the list · Enter resumes)",
+        yield Input(placeholder='Search: words, "a phrase", model: persona: after:DATE before:DATE  (↓ list · Enter resumes)',
                     id="history-search", select_on_focus=False)
         yield Static("Loading…", id="history-count", markup=False)
         with Horizontal(id="history-body"):
@@ -289,8 +290,14 @@ class HistoryScreen(Screen[Conversation | None]):
         if not query.strip():
             rows = [(summary, None) for summary in self.reader.list()]
         else:
-            hits = self.reader.iter_search(query, stop=lambda: worker.is_cancelled)
-            rows = [(hit.summary, hit.snippet) for hit in hits]
+            try:
+                hits = self.reader.iter_search(query, stop=lambda: worker.is_cancelled, max_age=TYPING_MAX_AGE)
+                rows = [(hit.summary, hit) for hit in hits]
+            except QueryError as error:
+                self.app.call_from_thread(self._show_problem, query, str(error))
+                return
+            for _, hit in rows[:PAGE]:  # the first page's snippets, made here rather than on screen
+                _ = hit.snippet
         if not worker.is_cancelled:
             self.app.call_from_thread(self._show_rows, query, rows, keep)
 
@@ -302,6 +309,10 @@ class HistoryScreen(Screen[Conversation | None]):
         if query.strip() != self.search.value.strip():
             return  # the user typed on: a newer search is on its way
         self.fill(rows, query, keep)
+
+    def _show_problem(self, query: str, problem: str) -> None:
+        if self.is_attached and query.strip() == self.search.value.strip():
+            self.query_one("#history-count", Static).update(problem)
 
     def fill(self, rows: list[Row], query: str, keep: str | None = None) -> None:
         """Show ``rows``; a new search highlights its first match, the full list the row last on."""
