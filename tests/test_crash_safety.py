@@ -24,6 +24,8 @@ try:
     conv = store.load(sys.argv[2])
 except NotFoundError:
     conv = Conversation(id=sys.argv[2], model="gpt-4")  # cl100k: the quicker encoding to load
+conv.add_user("first")
+store.save(conv)  # the file exists before any kill: a kill during the very first save leaves none
 store.list()  # loads the token counter, so later listings (and index writes) are quick
 print("ready", flush=True)
 i = len(conv.messages)
