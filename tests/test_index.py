@@ -190,3 +190,16 @@ def test_lone_surrogates_and_odd_file_names_are_indexed(store):
     (hit,) = store.search("walrus")
     assert hit.summary.id == conv.id and "walrus" in hit.snippet
     assert [s.id for s in Store(store.root).list()] == [conv.id]
+
+
+def test_search_shows_the_current_branch_and_usage_counts_every_branch(store):
+    conv = Conversation(created_at="2026-01-01T10:00:00Z", title="Branches")
+    question = conv.add(Message(USER, "Name a bird"))
+    conv.add(Message(ASSISTANT, "A pelican.", usage={"prompt_tokens": 10, "completion_tokens": 3}))
+    conv.add(Message(ASSISTANT, "A cormorant.", usage={"prompt_tokens": 10, "completion_tokens": 4}),
+             parent=question.id)  # regenerated: a sibling, now the current branch
+    store.save(conv)
+    assert found(store, "cormorant") == ["Branches"]
+    assert found(store, "pelican") == []
+    (row,) = store.usage()
+    assert (row.requests, row.prompt, row.completion) == (2, 20, 7)

@@ -116,12 +116,6 @@ class Entry:
     usage: list[UsageRecord] = field(default_factory=list)
 
 
-def shown_messages(conv: Conversation) -> list:
-    """The messages the chat shows (the current branch once documents are trees)."""
-    path = getattr(conv, "path", None)
-    return list(path if path is not None else conv.messages)
-
-
 def settled(stamp: Stamp) -> Stamp:
     """``stamp``, or one that matches no file when the file changed so recently that a second
     change within the filesystem's timestamp resolution (up to 2 s) could leave the stamp as it
@@ -132,7 +126,7 @@ def settled(stamp: Stamp) -> Stamp:
 
 
 def entry_of(conv: Conversation, stamp: Stamp) -> Entry:
-    body = MESSAGE_SEPARATOR.join(m.content for m in shown_messages(conv) if m.is_chat)
+    body = MESSAGE_SEPARATOR.join(m.content for m in conv.path if m.is_chat)  # what the chat shows
     models = {conv.model, *(m.model for m in conv.messages if m.model)}
     personas = {conv.persona.name, *(m.persona.name for m in conv.messages if m.persona is not None)}
     return Entry(
