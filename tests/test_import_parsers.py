@@ -88,6 +88,13 @@ def test_chatgpt_hidden_nodes_are_not_messages():
     assert runs.messages[1].model == "o3" and runs.messages[1].parent == runs.messages[0].id
 
 
+def test_chatgpt_thoughts_become_the_reasoning_of_the_reply_they_led_to():
+    lisbon, runs, _ = conversations(CHATGPT)
+    assert runs.messages[1].reasoning == (
+        "Reading the table\n\nThe image shows five runs; I will plot them with matplotlib.")
+    assert runs.messages[0].reasoning is None and all(m.reasoning is None for m in lisbon.messages)
+
+
 def test_chatgpt_images_are_noted_by_name_not_fetched():
     runs = conversations(CHATGPT)[1]
     assert runs.messages[0].text == (
@@ -242,7 +249,9 @@ def test_claude_content_blocks_attachments_and_artifacts():
     question, first_try, _, follow_up, fixed = [m.text for m in rust.messages]
     assert question.startswith("Why does this not compile?\n\n[attachment: main.rs]\n\nfn longest(")
     assert first_try == "The compiler cannot tell whether the result borrows from `x` or from `y`."
-    assert "elided" not in first_try  # thinking is not chat
+    assert "elided" not in first_try  # thinking is not chat: it is the reply's reasoning
+    assert rust.messages[1].reasoning == "The function returns a reference but has two input lifetimes."
+    assert rust.messages[2].reasoning is None
     assert follow_up == "Show me the fixed version\n\n[file: compiler-error.png]"
     assert fixed.startswith("Here it is:\n\n[artifact: Fixed longest]\n\n```rust\nfn longest<'a>")
     assert fixed.endswith("```\n\nThe `'a` ties the result to both inputs.") and "OK" not in fixed

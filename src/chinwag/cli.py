@@ -72,6 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--reasoning", action="store_true",
                         help="include the models' reasoning text (left out by default)")
 
+    importing = commands.add_parser(
+        "import", help="import conversations from a ChatGPT or Claude export",
+        description="Import conversations from a ChatGPT or Claude export: the zip as downloaded, "
+        "its folder, or its conversations.json. Every branch is kept; importing again adds only "
+        "what is new.")
+    importing.add_argument("path", metavar="PATH", type=Path, help="the export (zip, folder or JSON file)")
+    importing.add_argument("--dry-run", "-n", action="store_true",
+                           help="show what would be imported and write nothing")
+
     commands.add_parser("personas", help="list personas (built-in and personas.toml)",
                         description="List personas: built-in ones and those in personas.toml.")
     serve_command.add_parser(commands)
@@ -199,6 +208,49 @@ def cmd_personas(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from chinwag.importers import report
+    from chinwag.importers.documents import ExportError, import_export
+    from chinwag.store import Store
+
+    template = _ImportTemplate(args)
+    tally = report.Tally()
+    try:
+        for outcome in import_export(args.path, Store(), template, dry_run=args.dry_run):
+            to_stderr, text = report.line(outcome, args.dry_run)
+            print(text, file=sys.stderr if to_stderr else sys.stdout)
+            tally.add(outcome)
+    except ExportError as exc:
+        raise CliError(_clean(str(exc))) from None
+    print(tally.summary(args.dry_run))
+    return 1 if tally.failed else 0
+
+
+class _ImportTemplate:
+    """The provider, model, persona and settings an imported conversation continues with:
+    those a new chat would get (config, then --provider/--model/--persona). Worked out once,
+    when the first document is written."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.conversation = None
+
+    def __call__(self):
+        if self.conversation is None:
+            from chinwag.personas import load_personas
+            from chinwag.providers import resolve
+            from chinwag.session import start_conversation
+
+            args = self.args
+            settings, _ = config.load_settings()
+            resolved = resolve(settings, overrides={"provider": args.provider, "model": args.model,
+                                                    "base_url": args.base_url})
+            specs, _ = load_personas()
+            spec = specs.get(args.persona or settings.persona) or specs["assistant"]
+            self.conversation = start_conversation(settings, resolved, spec)
+        return self.conversation
+
+
 def check_persona(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     from chinwag.personas import load_personas
 
@@ -315,8 +367,8 @@ def usage_rows(by: str, groups: dict, total) -> list[list[str]]:
     return rows
 
 
-COMMANDS = {"list": cmd_list, "export": cmd_export, "personas": cmd_personas, "usage": cmd_usage,
-            "reindex": cmd_reindex}
+COMMANDS = {"list": cmd_list, "export": cmd_export, "import": cmd_import, "personas": cmd_personas,
+            "usage": cmd_usage, "reindex": cmd_reindex}
 
 
 def main(argv: list[str] | None = None) -> int:

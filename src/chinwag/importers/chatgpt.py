@@ -5,12 +5,14 @@ A ChatGPT conversation is a tree: ``mapping`` holds nodes by id, each with ``par
 ``content_type`` and ``parts``, ``metadata.model_slug``); ``current_node`` is the leaf shown.
 Editing a message or regenerating a reply added a sibling node, so every branch is there.
 
-Only what the ChatGPT page shows as chat is imported: user and assistant text. System and
-tool nodes, hidden ones (``weight`` 0, ``is_visually_hidden_from_conversation``, custom
-instructions in ``user_editable_context``), reasoning (``thoughts``, ``reasoning_recap``),
-tool calls (a ``recipient`` other than ``all``) and empty nodes are left out, and their
-children hang from the nearest message that is kept. Images and files are noted in the
-text (``[image: photo.png]``); nothing is fetched.
+Only what the ChatGPT page shows as chat is imported as messages: user and assistant
+text. System and tool nodes, hidden ones (``weight`` 0, ``is_visually_hidden_from_conversation``,
+custom instructions in ``user_editable_context``), reasoning (``thoughts``,
+``reasoning_recap``), tool calls (a ``recipient`` other than ``all``) and empty nodes are
+left out, and their children hang from the nearest message that is kept. The text of
+``thoughts`` nodes becomes the reasoning of the reply they led to (kept apart, as a reasoning
+model's is). Images and files are noted in the text (``[image: photo.png]``); nothing is
+fetched.
 """
 
 from __future__ import annotations
@@ -68,7 +70,8 @@ def parse(data: Any) -> ImportedConversation:
         message = _message(node.get("message"), default_model)
         if message is not None:
             message.id = ids[key]
-        nodes.append(RawNode(ids[key], ids.get(parent) if isinstance(parent, str) else None, message))
+        reasoning = _thoughts(node.get("message")) if message is None else None
+        nodes.append(RawNode(ids[key], ids.get(parent) if isinstance(parent, str) else None, message, reasoning))
     current = data.get("current_node")
     return assemble(
         SOURCE, source_id, text_or_none(data.get("title")), iso_from_epoch(data.get("create_time")),
@@ -129,6 +132,21 @@ def _message(message: Any, default_model: str | None) -> ImportedMessage | None:
         model=model,
         finish_reason=finish_reason,
     )
+
+
+def _thoughts(message: Any) -> str | None:
+    """The text of a reasoning node (``thoughts``): each thought's summary, then its content."""
+    content = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(content, dict) or content.get("content_type") != "thoughts":
+        return None
+    thoughts = content.get("thoughts")
+    pieces = []
+    for thought in thoughts if isinstance(thoughts, list) else ():
+        if isinstance(thought, dict):
+            summary = text_or_none(thought.get("summary")) or ""
+            body = text_or_none(thought.get("content")) or ""
+            pieces.append("\n\n".join(p for p in (summary.strip(), body.strip()) if p))
+    return "\n\n".join(p for p in pieces if p) or None
 
 
 def _text(content: dict[str, Any], metadata: dict[str, Any]) -> str:

@@ -8,7 +8,8 @@ exports ``parent_message_uuid``, which makes the list a tree (an edit or a retry
 sibling). Without parent ids the list is one straight conversation in its order.
 
 Kept: the text blocks, artifacts the reply wrote (as fenced code), the text of attached
-documents, and a note for each file. Left out: thinking and tool calls and results.
+documents, and a note for each file; thinking blocks become the reply's reasoning (kept
+apart, as a reasoning model's is). Left out: tool calls and their results.
 """
 
 from __future__ import annotations
@@ -91,7 +92,18 @@ def _message(item: dict[str, Any], model: str | None) -> ImportedMessage | None:
         text=text,
         created_at=iso_from_text(item.get("created_at")),
         model=model if role == ASSISTANT else None,
+        reasoning=_thinking(item) if role == ASSISTANT else None,
     )
+
+
+def _thinking(item: dict[str, Any]) -> str | None:
+    blocks = item.get("content")
+    pieces = [
+        text_or_none(block.get("thinking")) or ""
+        for block in (blocks if isinstance(blocks, list) else ())
+        if isinstance(block, dict) and block.get("type") == "thinking"
+    ]
+    return "\n\n".join(p.strip() for p in pieces if p.strip()) or None
 
 
 def _text(item: dict[str, Any]) -> str:

@@ -151,7 +151,6 @@ def _split(data: bytes, cut: int) -> tuple[bytes, bytes]:
 # -- elements -------------------------------------------------------------------
 
 _OPEN = ("start_map", "start_array")
-_CLOSE = ("end_map", "end_array")
 
 
 def elements(reader: Utf8Repair) -> Iterator[Any]:
@@ -186,48 +185,54 @@ def _json_problem(exc: Exception, reader: Utf8Repair) -> str:
 
 
 def _build(first: tuple[str, Any], events: Iterator[tuple[str, Any]], reader: Utf8Repair) -> Any:
+    """One element from its first event on. Hot: every event of the file passes here."""
     event, value = first
     if event not in _OPEN:
         return value
     start = reader.position
-    root: Any = {} if event == "start_map" else []
-    stack: list[Any] = [root]
-    keys: list[Any] = [None]
-    depth = 1
-    problem = None
+    top: Any = {} if event == "start_map" else []
+    in_dict = event == "start_map"
+    key: Any = None
+    stack: list[tuple[Any, Any, bool]] = []  # the containers above ``top``, with their keys
     for event, value in events:
-        reader.quiet = 0
-        if event in _OPEN:
-            depth += 1
-            if problem is not None:
-                continue
-            if depth > DEPTH_LIMIT:
-                problem = f"nested more than {DEPTH_LIMIT} levels deep"
-                continue
-            if reader.position - start > ELEMENT_LIMIT:
-                problem = f"over {ELEMENT_LIMIT // 2**20} MiB of JSON"
-                continue
-            container: Any = {} if event == "start_map" else []
-            _put(stack[-1], keys[-1], container)
-            stack.append(container)
-            keys.append(None)
-        elif event in _CLOSE:
-            depth -= 1
-            if depth == 0:
-                return Oversized(problem) if problem is not None else root
-            if problem is None:
-                stack.pop()
-                keys.pop()
-        elif problem is None:
-            if event == "map_key":
-                keys[-1] = value
+        if event == "map_key":
+            reader.quiet = 0
+            key = value
+        elif event == "string" or event == "number" or event == "boolean" or event == "null":
+            if in_dict:
+                top[key] = value  # the key's event reset ``quiet``
             else:
-                _put(stack[-1], keys[-1], value)
+                reader.quiet = 0
+                top.append(value)
+        elif event == "start_map" or event == "start_array":
+            reader.quiet = 0
+            if len(stack) + 2 > DEPTH_LIMIT:
+                return _skip(events, reader, len(stack) + 2, f"nested more than {DEPTH_LIMIT} levels deep")
+            if reader.position - start > ELEMENT_LIMIT:
+                return _skip(events, reader, len(stack) + 2, f"over {ELEMENT_LIMIT // 2**20} MiB of JSON")
+            child: Any = {} if event == "start_map" else []
+            if in_dict:
+                top[key] = child
+            else:
+                top.append(child)
+            stack.append((top, key, in_dict))
+            top, key, in_dict = child, None, event == "start_map"
+        else:  # end_map, end_array
+            reader.quiet = 0
+            if not stack:
+                return top
+            top, key, in_dict = stack.pop()
     raise StreamError("the file ends in the middle of the JSON (cut off?)")
 
 
-def _put(container: Any, key: Any, value: Any) -> None:
-    if type(container) is dict:
-        container[key] = value
-    else:
-        container.append(value)
+def _skip(events: Iterator[tuple[str, Any]], reader: Utf8Repair, depth: int, reason: str) -> Oversized:
+    """Read on to the end of an element that is not kept (``depth`` containers are open)."""
+    for event, _ in events:
+        reader.quiet = 0
+        if event == "start_map" or event == "start_array":
+            depth += 1
+        elif event == "end_map" or event == "end_array":
+            depth -= 1
+            if depth == 0:
+                return Oversized(reason)
+    raise StreamError("the file ends in the middle of the JSON (cut off?)")

@@ -22,6 +22,7 @@ ASSISTANT = "assistant"
 
 # A source id we keep as the message id: what real exports use (UUIDs, "client-created-root").
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}\Z")
+REASONING_PIECES = 64  # hidden reasoning nodes carried down to one reply, at most
 _LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc).timestamp()
 
 
@@ -34,6 +35,7 @@ class ImportedMessage:
     created_at: str | None = None  # ISO 8601, UTC, seconds ("2024-05-01T10:15:00Z")
     model: str | None = None
     finish_reason: str | None = None
+    reasoning: str | None = None  # the reply's reasoning (ChatGPT thoughts, Claude thinking)
 
 
 @dataclass
@@ -135,13 +137,15 @@ class RawNode:
     id: str
     parent: str | None
     message: ImportedMessage | None
+    reasoning: str | None = None  # a hidden node's reasoning: it goes to the reply below it
 
 
 def build_tree(nodes: list[RawNode], current: str | None) -> tuple[list[ImportedMessage], str | None, int]:
     """(chat messages in creation order, parents first; the current leaf; how many nodes were
     left out). The source's parent pointers are the truth: a parent that is missing makes a
     root, a cycle is cut where it closes, and a hidden node's children hang from its nearest
-    shown ancestor. The current node becomes its nearest shown ancestor, then the newest leaf
+    shown ancestor; the reasoning of hidden nodes between a reply and that ancestor becomes
+    the reply's. The current node becomes its nearest shown ancestor, then the newest leaf
     below that; no current node means the newest leaf."""
     by_id = {node.id: node for node in nodes}
     parent: dict[str, str | None] = {}
@@ -150,28 +154,38 @@ def build_tree(nodes: list[RawNode], current: str | None) -> tuple[list[Imported
         parent[node.id] = claimed if claimed in by_id and claimed != node.id else None
     _cut_cycles(parent)
 
-    shown_parent: dict[str, str | None] = {}
+    # hidden node -> (its nearest shown ancestor, the reasoning on the hidden stretch down to it)
+    above: dict[str, tuple[str | None, tuple[str, ...]]] = {}
 
-    def shown_ancestor(node_id: str | None) -> str | None:
-        """The nearest ancestor-or-self that is a chat message (iterative: trees can be deep)."""
+    def shown_ancestor(node_id: str | None) -> tuple[str | None, tuple[str, ...]]:
+        """The nearest ancestor-or-self that is a chat message, and the reasoning of the hidden
+        nodes passed on the way (iterative: trees can be deep)."""
         path = []
-        while node_id is not None and node_id not in shown_parent and by_id[node_id].message is None:
+        while node_id is not None and node_id not in above and by_id[node_id].message is None:
             path.append(node_id)
             node_id = parent[node_id]
-        found = node_id if node_id is None or by_id[node_id].message is not None else shown_parent[node_id]
-        for step in path:
-            shown_parent[step] = found
+        if node_id is None or by_id[node_id].message is not None:
+            found: tuple[str | None, tuple[str, ...]] = (node_id, ())
+        else:
+            found = above[node_id]
+        for step in reversed(path):  # top down, so reasoning reads in order
+            thought = by_id[step].reasoning
+            if thought and len(found[1]) < REASONING_PIECES:
+                found = (found[0], found[1] + (thought,))
+            above[step] = found
         return found
 
     children: dict[str | None, list[str]] = {}
     for node in nodes:
         if node.message is not None:
-            up = shown_ancestor(parent[node.id])
+            up, thoughts = shown_ancestor(parent[node.id])
             node.message.parent = up
+            if thoughts and node.message.role == ASSISTANT:
+                node.message.reasoning = "\n\n".join(t for t in (*thoughts, node.message.reasoning) if t)
             children.setdefault(up, []).append(node.id)
 
     ordered = _creation_order(children, by_id)
-    leaf = _current_leaf(shown_ancestor(current) if current in by_id else None, ordered, children)
+    leaf = _current_leaf(shown_ancestor(current)[0] if current in by_id else None, ordered, children)
     return ordered, leaf, len(nodes) - len(ordered)
 
 
