@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from chinwag.importers import chatgpt, claude
 from chinwag.importers.jsonstream import Oversized, StreamError, Utf8Repair, elements
-from chinwag.importers.plain import BadConversation, ImportedConversation, ImportedMessage, one_line
+from chinwag.importers.plain import BadConversation, ImportedConversation, ImportedMessage
 from chinwag.importers.sources import ExportError, Source, find_sources
 
 __all__ = [
@@ -80,7 +80,7 @@ def _one(item: Any, where: str) -> ImportedConversation | Problem:
         if parser.looks_like(item):
             title = item.get("title") or item.get("name")
             if isinstance(title, str) and title.strip():
-                where += f" ({one_line(title)[:60]})"
+                where += f" ({' '.join(title.split())[:60]})"  # cleaned where it is printed
             try:
                 conversation = parser.parse(item)
             except BadConversation as exc:
