@@ -132,6 +132,19 @@ def test_a_newer_export_adds_only_the_new_messages(capsys, tmp_path):
     assert [m["id"] for m in doc["messages"]] == ["m1", "m2", "m3", "m4"] and doc["current"] == "m4"
 
 
+def test_a_newer_export_does_not_take_the_user_off_the_branch_they_carried_on(capsys, tmp_path):
+    run(capsys, "import", str(write_json(tmp_path / "old.json", [chatgpt_conversation(chain("q", "a"), current="m2")])))
+    store = Store()
+    conv = store.load(next(iter(documents())))
+    mine = conv.add_user("my own follow-up")
+    store.save(conv)
+    newer = chatgpt_conversation(chain("q", "a", "q2", "a2"), current="m4")
+    run(capsys, "import", str(write_json(tmp_path / "new.json", [newer])))
+    doc = next(iter(documents().values()))
+    assert doc["current"] == mine.id and len(doc["messages"]) == 5
+    assert {m["id"]: m["parent"] for m in doc["messages"]}["m3"] == "m2"
+
+
 def test_one_bad_conversation_is_skipped_and_the_rest_go_in(capsys, tmp_path):
     good = chatgpt_conversation(chain("q", "a"), current="m2", title="Good one", conv_id="good")
     odd = chatgpt_conversation(chain("q", "a"), current="m2", title="Odd one", conv_id="odd")

@@ -227,6 +227,14 @@ def test_bad_times_are_dropped_not_trusted():
     nodes[2]["message"]["create_time"] = 1e20
     conv = chatgpt.parse(chatgpt_conversation(nodes, current="m2"))
     assert [m.created_at for m in conv.messages] == [None, None]
+    data = claude_sample()[1]
+    data["created_at"] = "0001-01-01T00:00:00Z"
+    times = ["9999-12-31T23:59:59Z", "2024-03-05T19:00:05+01:00", "yesterday", "2024-03-05 18:00:09"]
+    for item, when in zip(data["chat_messages"], times):
+        item["created_at"] = when
+    conv = claude.parse(data)
+    assert [m.created_at for m in conv.messages] == [None, "2024-03-05T18:00:05Z", None, "2024-03-05T18:00:09Z"]
+    assert conv.created_at == "2024-03-05T18:00:05Z"  # the first message's, when its own is absurd
 
 
 # -- Claude -------------------------------------------------------------------------

@@ -15,8 +15,8 @@ adds only what is new in it. A dry run does the same lookups and writes nothing.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -27,6 +27,7 @@ from chinwag.store import NotFoundError, Store, StoreError, UnreadableError
 __all__ = ["ExportError", "Outcome", "import_export", "to_conversation"]
 
 FIELD = "imported_from"
+_ISO = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z\Z")
 TITLE_LENGTH = 200
 
 NEW, UPDATED, UNCHANGED, EMPTY, SKIPPED, WARNING = "new", "updated", "unchanged", "empty", "skipped", "warning"
@@ -110,8 +111,8 @@ def document_ids(item: ImportedConversation) -> Iterator[str]:
     """Candidate document ids: ``<created, as 20241216-230000>-<hash of source and id>``,
     the hash longer each time (the next is tried only when a document of another source
     holds the shorter one)."""
-    when = item.created_at or (item.messages[0].created_at if item.messages else None)
-    stamp = datetime.strptime(when, "%Y-%m-%dT%H:%M:%SZ").strftime("%Y%m%d-%H%M%S") if when else "00000000-000000"
+    parts = _ISO.match(item.created_at or "")
+    stamp = "{}{}{}-{}{}{}".format(*parts.groups()) if parts else "00000000-000000"
     digest = hashlib.sha256(f"{item.source}\0{item.source_id}".encode("utf-8", "replace")).hexdigest()
     for length in (6, 12, 24, 64):
         yield f"{stamp}-{digest[:length]}"
@@ -132,7 +133,7 @@ def display_title(item: ImportedConversation) -> str:
 
 def to_conversation(item: ImportedConversation, template: Conversation, conv_id: str) -> Conversation:
     """A new document holding every message of ``item``, showing the branch the source showed."""
-    created = item.created_at or item.messages[0].created_at or now_iso()
+    created = item.created_at or now_iso()
     conv = Conversation(
         id=conv_id,
         title=display_title(item),
@@ -157,9 +158,13 @@ def _origin(item: ImportedConversation) -> dict[str, str]:
 
 
 def _merge(conv: Conversation, item: ImportedConversation) -> int:
-    """Add the messages of ``item`` that ``conv`` lacks (by id), parents first; show the
-    source's current branch when anything was added. Returns how many were added."""
+    """Add the messages of ``item`` that ``conv`` lacks (by id), parents first; when any were
+    added, show the source's current branch (unless the user has carried on in chinwag since
+    the last import). Returns how many were added."""
     have = {m.id: m for m in conv.messages}
+    leaf = conv.leaf
+    # Show the source's branch, unless the user has carried on in chinwag since the last import.
+    followed_source = leaf is None or any(m.id == leaf.id for m in item.messages)
     added = 0
     for source in item.messages:
         if source.id in have:
@@ -181,7 +186,7 @@ def _merge(conv: Conversation, item: ImportedConversation) -> int:
         added += 1
     if added:
         conv.forget_tree()
-        if item.current in have:
+        if item.current in have and (followed_source or not conv.current):
             conv.current = item.current
         conv.updated_at = max(conv.updated_at, item.updated_at or "", _newest(conv))
     return added

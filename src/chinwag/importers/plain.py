@@ -109,8 +109,8 @@ def iso_from_text(value: Any) -> str | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     try:
-        return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    except (OverflowError, ValueError):
+        return iso_from_epoch(when.timestamp())
+    except (OverflowError, ValueError, OSError):
         return None
 
 
@@ -193,7 +193,7 @@ def assemble(source: str, source_id: str, title: str | None, created: str | None
              model: str | None, nodes: list[RawNode], current: str | None) -> ImportedConversation:
     """The conversation from its fields and its nodes as the source holds them."""
     messages, leaf, hidden = build_tree(nodes, current)
-    created = created or (messages[0].created_at if messages else None)
+    created = created or min((m.created_at for m in messages if m.created_at), default=None)
     return ImportedConversation(source, source_id, title or "", created, updated or created, model,
                                 messages, leaf, hidden)
 
