@@ -190,3 +190,10 @@ def test_a_giant_single_value_stops_the_file(monkeypatch):
         for value in elements(reader):
             got.append(value)
     assert got == [{"title": "ok", "chat_messages": []}]
+
+
+def test_a_zip_of_many_small_conversation_files_is_read_in_one_pass(tmp_path):
+    one = json.dumps([chatgpt_conversation(chain("q", "a"), current="m2", title="Small")])
+    members = {f"conversations-{i:03d}.json": one for i in range(3000)}
+    items = list(read_export(write_zip(tmp_path / "many.zip", members)))
+    assert len(items) == 3000 and not problems(items)

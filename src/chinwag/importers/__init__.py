@@ -18,7 +18,7 @@ from typing import Any, Iterator
 from chinwag.importers import chatgpt, claude
 from chinwag.importers.jsonstream import Oversized, StreamError, Utf8Repair, elements
 from chinwag.importers.plain import BadConversation, ImportedConversation, ImportedMessage
-from chinwag.importers.sources import ExportError, Source, find_sources
+from chinwag.importers.sources import ExportError, Source, close_all, find_sources
 
 __all__ = [
     "ExportError", "ImportedConversation", "ImportedMessage", "Problem", "read_export",
@@ -40,16 +40,20 @@ class Problem:
 def read_export(path: Path) -> Iterator[ImportedConversation | Problem]:
     """Every conversation of the export at ``path`` (file, folder or zip), in file order.
     Raises ExportError when ``path`` holds no export at all."""
-    for source in find_sources(Path(path)):
-        if source.refused:
-            yield Problem(source.label, source.refused)
-            continue
-        try:
-            yield from _read_source(source)
-        except ExportError as exc:
-            yield Problem(source.label, str(exc))
-        except OSError as exc:
-            yield Problem(source.label, f"cannot be read ({exc.strerror or exc})")
+    sources = find_sources(Path(path))
+    try:
+        for source in sources:
+            if source.refused:
+                yield Problem(source.label, source.refused)
+                continue
+            try:
+                yield from _read_source(source)
+            except ExportError as exc:
+                yield Problem(source.label, str(exc))
+            except OSError as exc:
+                yield Problem(source.label, f"cannot be read ({exc.strerror or exc})")
+    finally:
+        close_all(sources)
 
 
 def _read_source(source: Source) -> Iterator[ImportedConversation | Problem]:

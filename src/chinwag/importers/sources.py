@@ -35,15 +35,16 @@ class Source:
     path: Path
     member: zipfile.ZipInfo | None = None
     refused: str | None = None  # why this file is not read (the others still are)
+    archive: zipfile.ZipFile | None = None  # one open zip shared by its members (see close_all)
 
     @contextmanager
     def open(self) -> Iterator[BinaryIO]:
-        if self.member is None:
+        if self.member is None or self.archive is None:
             with open(self.path, "rb") as f:
                 yield f
             return
         try:
-            with zipfile.ZipFile(self.path) as archive, archive.open(self.member) as f:
+            with self.archive.open(self.member) as f:
                 yield f  # type: ignore[misc]
         except NotImplementedError as exc:  # e.g. a compression method zipfile lacks
             raise ExportError(f"{self.label}: cannot be decompressed ({exc})") from None
@@ -77,12 +78,27 @@ def _in_folder(folder: Path) -> list[Source]:
     raise ExportError(f"{folder}: no conversations.json (or conversations-000.json, ...) in this folder")
 
 
+def close_all(sources: list[Source]) -> None:
+    for archive in {id(s.archive): s.archive for s in sources if s.archive is not None}.values():
+        archive.close()
+
+
 def _in_zip(path: Path) -> list[Source]:
+    """The members to read, sharing one open ZipFile: opening it again for each member would
+    re-read the central directory each time (quadratic in a zip of many small members)."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
+        archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise ExportError(f"{path.name}: not a readable zip file ({exc})") from None
+    try:
+        return _members(path, archive)
+    except BaseException:
+        archive.close()
+        raise
+
+
+def _members(path: Path, archive: zipfile.ZipFile) -> list[Source]:
+    members = archive.infolist()
     chosen = []
     for info in members:
         parts = info.filename.replace("\\", "/").split("/")
@@ -100,5 +116,5 @@ def _in_zip(path: Path) -> list[Source]:
         refused = None
         if size > MEMBER_LIMIT or (size > RATIO_FLOOR and size > RATIO_LIMIT * max(packed, 1)):
             refused = f"would decompress {packed:,} bytes to {size:,}; not read (a zip bomb?)"
-        sources.append(Source(label, path, info, refused))
+        sources.append(Source(label, path, info, refused, archive))
     return sources
