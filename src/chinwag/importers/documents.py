@@ -41,7 +41,6 @@ class Outcome:
     where: str  # the file and its place in it
     title: str = ""
     conv_id: str | None = None  # the document (to be) written or found
-    created_at: str | None = None
     messages: int = 0  # chat messages the export holds for it
     added: int = 0  # of which new here (all of them for NEW)
     branches: int = 0
@@ -61,8 +60,7 @@ def import_export(
             yield Outcome(WARNING if item.warning else SKIPPED, item.where, reason=item.reason)
             continue
         title = display_title(item)
-        base = Outcome(NEW, item.where, title, created_at=item.created_at,
-                       messages=len(item.messages), branches=item.branches)
+        base = Outcome(NEW, item.where, title, messages=len(item.messages), branches=item.branches)
         if not item.messages:
             yield replace(base, status=EMPTY, reason="no messages to import")
             continue
