@@ -16,7 +16,6 @@ regenerate becoming a sibling of its replacement. Version 0 was version 1 withou
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from chinwag.conversation import (
@@ -132,6 +131,8 @@ def _message(data: dict, where: str, problems: Problems) -> Message:
         content = None
     persona = data.pop("persona", None)
     message = Message(
+        id=data.pop("id", None),  # checked by _link
+        parent=data.pop("parent", None),
         role=role,
         content=content or "",
         created_at=problems.text(data, "created_at", where),
@@ -143,8 +144,6 @@ def _message(data: dict, where: str, problems: Problems) -> Message:
     )
     for key in ("role", "content", "created_at", "tokens", "model", "finish_reason", "usage"):
         data.pop(key, None)
-    message.id = data.pop("id", None)  # checked by _link
-    message.parent = data.pop("parent", None)
     message.extra = data
     return message
 
@@ -196,9 +195,9 @@ def upgrade_v1(messages: list[Any]) -> tuple[list[Any], str | None]:
             out.append(item)
             continue
         item = dict(item)
-        key = json.dumps([item.get("role"), item.get("created_at"), item.get("content")], default=str)
+        key = "\x00".join(str(item.get(name)) for name in ("role", "created_at", "content"))
         n = occurrences[key] = occurrences.get(key, -1) + 1
-        item["id"] = "v1-" + hashlib.sha256(f"{key}#{n}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        item["id"] = "v1-" + hashlib.sha256(f"{key}\x00{n}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
         item["parent"] = parent
         if item.pop(SUPERSEDED, False) is not True:
             parent = item["id"]

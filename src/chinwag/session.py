@@ -271,11 +271,15 @@ class ChatSession:
         return message
 
     def edit(self, message: Message, text: str) -> Message:
-        """Edit and resend: a new user message beside ``message`` (same parent), saved and made
-        current; ``message`` and everything after it stay as another branch. Then start_reply()."""
+        """Edit and resend: a new user message (with the pending attachments) beside ``message``
+        (same parent), saved and made current; ``message`` and everything after it stay as
+        another branch. Then start_reply(). Raises StoreError like submit()."""
         if message.role != USER:
             raise ValueError("Only your own messages can be edited and resent.")
-        return self._add_and_save(Message(USER, text), parent=message.parent)
+        self.refresh()
+        edited = self._add_and_save(self._draft(text, self.pending), parent=message.parent)
+        self.pending = []
+        return edited
 
     def _add_and_save(self, message: Message, **where) -> Message:
         conversation = self.conversation
@@ -413,7 +417,7 @@ class ChatSession:
         """Move from ``message`` to the sibling ``step`` places on (-1 previous, +1 next) and
         show its branch; returns that sibling, or None at either end."""
         siblings = self.conversation.siblings(message.id)
-        index = next(i for i, m in enumerate(siblings) if m is message) + step
+        index = next(i for i, m in enumerate(siblings) if m.id == message.id) + step
         if step == 0 or not 0 <= index < len(siblings):
             return None
         self.select(siblings[index])

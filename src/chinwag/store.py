@@ -144,15 +144,15 @@ class Store:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             with self._lock(conv.id):
-                merged, dirty = self._sync(conv, path)
-                if dirty:
+                merged, mark = self._sync(conv, path)
+                if mark is not None:
                     write_document(path, encode(conv))
                     self._seen[conv.id] = stamp = _stamp(os.stat(path))
-                    self._base[conv.id] = _Base.of(conv, fingerprint(conv))
+                    self._base[conv.id] = _Base.of(conv, fingerprint(conv) if merged else mark)
         except OSError as exc:
             raise SaveError(f"Could not save the conversation: {_describe(exc)}") from None
         self.last_merge = merged
-        if dirty:
+        if mark is not None:
             self._index_saved(conv, stamp)
         return merged
 
@@ -277,21 +277,25 @@ class Store:
         raw, stamp = _read_raw(path, conv_id)
         return _decode(raw, conv_id), stamp
 
-    def _sync(self, conv: Conversation, path: Path) -> tuple[Merged, bool]:
-        """Merge the file into ``conv`` if another process changed it; return what was merged
-        and whether ``conv`` holds changes the file does not have (``dirty``)."""
+    def _sync(self, conv: Conversation, path: Path) -> tuple[Merged, str | None]:
+        """Merge the file into ``conv`` if another process changed it. Returns what was merged
+        and, when ``conv`` holds changes the file does not have, its fingerprint before the
+        merge (None: nothing of ours to write)."""
         base = self._base.get(conv.id)
-        dirty = base is None or _note_edits(conv, base)
+        if base is not None:  # stamp the fields changed in place, which no assignment saw
+            conv.stamp_changes(base.values, since=base.edited)
+        mark = fingerprint(conv)
+        dirty = base is None or base.fingerprint != mark
         try:
             stamp = _stamp(os.stat(path))
         except FileNotFoundError:
-            return Merged(), dirty
+            return Merged(), mark if dirty else None
         if self._seen.get(conv.id) == stamp:
-            return Merged(), dirty
+            return Merged(), mark if dirty else None
         try:
             disk, stamp = self._read(path, conv.id)
         except NotFoundError:
-            return Merged(), dirty
+            return Merged(), mark if dirty else None
         except UnreadableError as exc:
             raise UnreadableError(f"{path.name} cannot be read ({exc.reason}); not overwriting it") from None
         if disk.read_only:
@@ -299,10 +303,10 @@ class Store:
         merged = merge(conv, disk)
         self._seen[conv.id] = stamp
         base = _Base.of(disk, None)
-        if not dirty:
-            base.fingerprint = fingerprint(conv)
+        if not dirty:  # we had nothing of our own: we now hold what the file holds
+            base.fingerprint = fingerprint(conv) if merged else mark
         self._base[conv.id] = base
-        return merged, dirty
+        return merged, mark if dirty else None
 
     @contextmanager
     def _lock(self, conv_id: str) -> Iterator[None]:
@@ -417,13 +421,6 @@ def fingerprint(conv: Conversation) -> str:
     for message in data["messages"]:
         message.pop("tokens", None)
     return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()
-
-
-def _note_edits(conv: Conversation, base: _Base) -> bool:
-    """Stamp the fields changed in place since ``base`` (e.g. ``settings[k] = v``), which
-    assignment did not stamp; return whether ``conv`` differs from ``base`` at all."""
-    conv.stamp_changes(base.values, since=base.edited)
-    return base.fingerprint is None or fingerprint(conv) != base.fingerprint
 
 
 def write_document(path: Path, data: bytes) -> None:
