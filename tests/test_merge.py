@@ -86,6 +86,23 @@ def test_the_newer_edit_of_a_field_wins_whoever_saves_last(tmp_path):
     assert a.persona.system_prompt == "Arr, matey."
 
 
+def test_two_copies_in_one_process_merge_like_two_processes(tmp_path):
+    """The chat holds one copy; the history screen renames through another (Store.rename)."""
+    conv = started(tmp_path)
+    store = Store(tmp_path)
+    shown = store.load(conv.id)
+    elsewhere_store = Store(tmp_path)
+    elsewhere = elsewhere_store.load(conv.id)
+    added = elsewhere.add_user("from another process")
+    elsewhere_store.save(elsewhere)
+    store.rename(conv.id, "Renamed from history")  # loads, renames and saves a second copy
+    store.save(shown)  # what quitting does: nothing of its own to write, everything to take in
+    saved = on_disk(tmp_path, conv.id)
+    assert saved.title == shown.title == "Renamed from history"
+    assert [m.content for m in saved.messages] == ["opening", "from another process"]
+    assert saved.current == shown.current == added.id
+
+
 def test_a_field_neither_side_touched_is_left_alone(tmp_path):
     conv = started(tmp_path)
     store_a, store_b = Store(tmp_path), Store(tmp_path)

@@ -20,6 +20,7 @@ import secrets
 import sqlite3
 import stat as stat_mode
 import time
+import weakref
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,16 +78,18 @@ class SaveError(StoreError):
 
 
 @dataclass
-class _Base:
-    """A document as this store last read or wrote it: to tell what changed since."""
+class _Synced:
+    """What one Conversation object last had in common with its file: to tell what changed
+    since, on either side. Kept per object: one process may hold two copies of a document."""
 
-    fingerprint: str | None  # None: we hold changes the file does not have
-    values: dict[str, object]  # Conversation.field_values()
-    edited: dict[str, str]
+    stamp: Stamp  # the file as this copy last read or wrote it
+    fingerprint: str | None  # of the copy then; None: it holds changes the file does not have
+    values: dict[str, object]  # the file's Conversation.field_values()
+    edited: dict[str, str]  # and its edit stamps
 
     @classmethod
-    def of(cls, conv: Conversation, fingerprint: str | None) -> "_Base":
-        return cls(fingerprint, conv.field_values(), dict(conv.edited))
+    def of(cls, conv: Conversation, stamp: Stamp, fingerprint: str | None) -> "_Synced":
+        return cls(stamp, fingerprint, conv.field_values(), dict(conv.edited))
 
 
 class Hit:
@@ -120,8 +123,7 @@ class Store:
     def __init__(self, root: Path | None = None) -> None:
         self.root = Path(root) if root is not None else paths.conversations_dir()
         self.last_merge = Merged()  # what the last save or refresh took from the disk
-        self._seen: dict[str, Stamp] = {}  # per id: the file as we last loaded or saved it
-        self._base: dict[str, _Base] = {}
+        self._synced: weakref.WeakKeyDictionary[Conversation, _Synced] = weakref.WeakKeyDictionary()
         self._index: Index | None = None
 
     # -- documents -----------------------------------------------------------
@@ -129,8 +131,7 @@ class Store:
     def load(self, conv_id: str) -> Conversation:
         conv, stamp = self._read(self._path(conv_id), conv_id)
         if not conv.read_only:  # a save over a newer file must always look at it first
-            self._seen[conv_id] = stamp
-            self._base[conv_id] = _Base.of(conv, fingerprint(conv))
+            self._synced[conv] = _Synced.of(conv, stamp, fingerprint(conv))
         return conv
 
     def save(self, conv: Conversation) -> Merged:
@@ -147,8 +148,8 @@ class Store:
                 merged, mark = self._sync(conv, path)
                 if mark is not None:
                     write_document(path, encode(conv))
-                    self._seen[conv.id] = stamp = _stamp(os.stat(path))
-                    self._base[conv.id] = _Base.of(conv, fingerprint(conv) if merged else mark)
+                    stamp = _stamp(os.stat(path))
+                    self._synced[conv] = _Synced.of(conv, stamp, fingerprint(conv) if merged else mark)
         except OSError as exc:
             raise SaveError(f"Could not save the conversation: {_describe(exc)}") from None
         self.last_merge = merged
@@ -181,8 +182,6 @@ class Store:
         except OSError as exc:
             raise StoreError(f"Could not delete the conversation: {_describe(exc)}") from None
         fsync_dir(self.root)
-        self._seen.pop(conv_id, None)
-        self._base.pop(conv_id, None)
         with suppress(sqlite3.Error, IndexUnavailable):  # the next listing notices it anyway
             self.index.forget(conv_id)
 
@@ -281,7 +280,7 @@ class Store:
         """Merge the file into ``conv`` if another process changed it. Returns what was merged
         and, when ``conv`` holds changes the file does not have, its fingerprint before the
         merge (None: nothing of ours to write)."""
-        base = self._base.get(conv.id)
+        base = self._synced.get(conv)
         if base is not None:  # stamp the fields changed in place, which no assignment saw
             conv.stamp_changes(base.values, since=base.edited)
         mark = fingerprint(conv)
@@ -290,7 +289,7 @@ class Store:
             stamp = _stamp(os.stat(path))
         except FileNotFoundError:
             return Merged(), mark if dirty else None
-        if self._seen.get(conv.id) == stamp:
+        if base is not None and base.stamp == stamp:
             return Merged(), mark if dirty else None
         try:
             disk, stamp = self._read(path, conv.id)
@@ -301,11 +300,10 @@ class Store:
         if disk.read_only:
             raise ReadOnlyError(f"{disk.read_only_reason}; not overwriting it")
         merged = merge(conv, disk)
-        self._seen[conv.id] = stamp
-        base = _Base.of(disk, None)
+        base = _Synced.of(disk, stamp, None)
         if not dirty:  # we had nothing of our own: we now hold what the file holds
             base.fingerprint = fingerprint(conv) if merged else mark
-        self._base[conv.id] = base
+        self._synced[conv] = base
         return merged, mark if dirty else None
 
     @contextmanager

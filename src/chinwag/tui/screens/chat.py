@@ -180,7 +180,7 @@ class ChatScreen(Screen):
             self.notify("A reply is still streaming: press Escape to stop it first.", severity="warning")
             return
         if self.session.conversation.read_only:
-            self.notify("This conversation is read-only (written by a newer chinwag).", severity="error")
+            self.notify("This conversation is read-only (the notice above says why).", severity="error")
             return
         self.cancel_countdown()
         self.retry.reset()

@@ -437,7 +437,7 @@ class HistoryScreen(Screen[Conversation | None]):
         if summary is None:
             return
         if summary.read_only:
-            self.notify("This conversation was written by a newer chinwag: it is read-only.", severity="warning")
+            self.notify("This conversation is read-only (open it to see why).", severity="warning")
             return
 
         def chosen(title: str | None) -> None:
