@@ -190,7 +190,7 @@ def test_wrong_types_anywhere_skip_or_import_but_never_crash():
     sample = chatgpt_sample()[0]
     claude_one = claude_sample()[0]
     odd = [None, 0, -1, 1e308, "", "x", [], {}, True, ["x"], {"x": 1}]
-    for parser, original in ((chatgpt, sample), (claude, claude_one)):
+    for parser, original in ((chatgpt, sample), (claude, claude_one), (chatgpt, canvas_conversation())):
         for path in _paths(original):
             for value in odd:
                 data = json.loads(json.dumps(original))
@@ -314,3 +314,32 @@ def test_something_else_entirely_is_reported_per_element(tmp_path):
     items = read(path)
     assert [type(i).__name__ for i in items] == ["Problem"] * 3 + ["ImportedConversation"]
     assert "not a ChatGPT or Claude conversation" in items[0].reason
+
+
+def canvas_conversation() -> dict:
+    def canvas(node_id, parent, recipient, spec, children):
+        text = spec if isinstance(spec, str) else json.dumps(spec)
+        return node(node_id, parent, "assistant", children=children, when=1700000010,
+                    recipient=recipient, content={"content_type": "code", "language": "json", "text": text})
+
+    nodes = [
+        node("root", None, None, children=["u"]),
+        node("u", "root", "user", "Write fizzbuzz", ["c1"], when=1700000001),
+        canvas("c1", "u", "canmore.create_textdoc",
+               {"name": "fizzbuzz", "type": "code/python", "content": "print('```')\nfor i in range(3): pass"}, ["t1"]),
+        node("t1", "c1", "tool", "Successfully created text document", ["a1"], when=1700000011),
+        node("a1", "t1", "assistant", "Done: see the canvas.", ["c2"], when=1700000012),
+        canvas("c2", "a1", "canmore.update_textdoc", {"updates": [{"pattern": ".*", "replacement": "print(1)"}]}, ["c3"]),
+        canvas("c3", "c2", "canmore.update_textdoc", {"updates": [{"pattern": "1", "replacement": "2"}]}, ["c4"]),
+        canvas("c4", "c3", "canmore.create_textdoc", "{not json", []),
+    ]
+    return chatgpt_conversation(nodes, current="c4")
+
+
+def test_chatgpt_canvas_documents_come_in_as_fenced_blocks():
+    conv = chatgpt.parse(canvas_conversation())
+    texts = [m.text for m in conv.messages]
+    assert texts[1] == "[canvas: fizzbuzz]\n\n````python\nprint('```')\nfor i in range(3): pass\n````"
+    assert texts[2:] == ["Done: see the canvas.", "[canvas rewritten]\n\nprint(1)", "[canvas edited: 1 change]"]
+    assert [m.role for m in conv.messages] == ["user", "assistant", "assistant", "assistant", "assistant"]
+    assert conv.current == "c3"  # the broken canvas call is left out

@@ -9,7 +9,8 @@ Only what the ChatGPT page shows as chat is imported as messages: user and assis
 text. System and tool nodes, hidden ones (``weight`` 0, ``is_visually_hidden_from_conversation``,
 custom instructions in ``user_editable_context``), reasoning (``thoughts``,
 ``reasoning_recap``), tool calls (a ``recipient`` other than ``all``) and empty nodes are
-left out, and their children hang from the nearest message that is kept. The text of
+left out, and their children hang from the nearest message that is kept; a canvas the
+reply wrote (``canmore.create_textdoc``) is kept, as a fenced block. The text of
 ``thoughts`` nodes becomes the reasoning of the reply they led to (kept apart, as a reasoning
 model's is). Images and files are noted in the text (``[image: photo.png]``); nothing is
 fetched.
@@ -17,6 +18,7 @@ fetched.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +30,7 @@ from chinwag.importers.plain import (
     ImportedMessage,
     RawNode,
     assemble,
+    fenced,
     iso_from_epoch,
     message_id,
     one_line,
@@ -39,6 +42,7 @@ SOURCE = "chatgpt"
 SHOWN_TYPES = ("text", "multimodal_text")
 MODEL_LENGTH = 200
 FINISH = {"stop": "stop", "max_tokens": "length", "interrupted": "interrupted"}
+CANVAS = ("canmore.create_textdoc", "canmore.update_textdoc")
 
 
 def looks_like(data: Any) -> bool:
@@ -106,12 +110,16 @@ def _message(message: Any, default_model: str | None) -> ImportedMessage | None:
     weight = message.get("weight")
     if isinstance(weight, (int, float, Decimal)) and not isinstance(weight, bool) and weight == 0:
         return None
-    if message.get("recipient") not in (None, "all"):
-        return None  # a call to a tool (browser, python, ...)
     content = message.get("content")
-    if not isinstance(content, dict) or content.get("content_type") not in SHOWN_TYPES:
+    if not isinstance(content, dict):
         return None
-    text = _text(content, metadata)
+    recipient = message.get("recipient")
+    if role == ASSISTANT and recipient in CANVAS:
+        text = _canvas(content, recipient)  # a document the reply wrote: shown as a card
+    elif recipient not in (None, "all") or content.get("content_type") not in SHOWN_TYPES:
+        return None  # a call to a tool (browser, python, ...), or not text
+    else:
+        text = _text(content, metadata)
     if not text.strip():
         return None
     model = None
@@ -132,6 +140,29 @@ def _message(message: Any, default_model: str | None) -> ImportedMessage | None:
         model=model,
         finish_reason=finish_reason,
     )
+
+
+def _canvas(content: dict[str, Any], recipient: str) -> str:
+    """A canvas the reply created or rewrote, as a fenced block under its name; other edits
+    are only noted (the export holds the patterns, not the result)."""
+    try:
+        spec = json.loads(text_or_none(content.get("text")) or "")
+    except (ValueError, RecursionError):
+        return ""
+    if not isinstance(spec, dict):
+        return ""
+    if recipient == "canmore.create_textdoc":
+        name = text_or_none(spec.get("name"), 300) or "canvas"
+        kind = text_or_none(spec.get("type"), 60) or ""
+        body = text_or_none(spec.get("content")) or ""
+        if kind.startswith("code/"):
+            return fenced(f"canvas: {name}", body, kind.removeprefix("code/"))
+        return f"[canvas: {one_line(name)}]\n\n{body}" if body.strip() else ""
+    updates = [u for u in spec.get("updates") or () if isinstance(u, dict)] if isinstance(spec.get("updates"), list) else []
+    if len(updates) == 1 and updates[0].get("pattern") == ".*":
+        body = text_or_none(updates[0].get("replacement")) or ""
+        return f"[canvas rewritten]\n\n{body}" if body.strip() else ""
+    return f"[canvas edited: {len(updates)} change{'s' if len(updates) != 1 else ''}]" if updates else ""
 
 
 def _thoughts(message: Any) -> str | None:

@@ -24,6 +24,7 @@ from chinwag.importers.plain import (
     ImportedMessage,
     RawNode,
     assemble,
+    fenced,
     iso_from_text,
     message_id,
     one_line,
@@ -137,16 +138,11 @@ def _artifact(spec: Any) -> str:
     """An artifact the reply created, as a fenced block under its title."""
     if not isinstance(spec, dict):
         return ""
-    title = one_line(text_or_none(spec.get("title"), 300) or "artifact")
+    title = text_or_none(spec.get("title"), 300) or "artifact"
     body = text_or_none(spec.get("content"))
     if body is None:
-        return f"[artifact: {title} (changed)]"
-    language = text_or_none(spec.get("language"), 40) or ""
-    language = language if language.isidentifier() else ""
-    fence = "```"
-    while fence in body:
-        fence += "`"
-    return f"[artifact: {title}]\n\n{fence}{language}\n{body}\n{fence}"
+        return f"[artifact: {one_line(title)} (changed)]"
+    return fenced(f"artifact: {title}", body, text_or_none(spec.get("language"), 40) or "")
 
 
 def _dicts(value: Any) -> list[dict[str, Any]]:

@@ -85,6 +85,15 @@ def one_line(text: str) -> str:
     return " ".join(text.replace("]", ")").split())
 
 
+def fenced(label: str, body: str, language: str = "") -> str:
+    """``[label]`` then ``body`` as a fenced code block (a fence longer than any inside it)."""
+    language = language if language.replace("-", "_").replace("+", "p").isidentifier() else ""
+    fence = "```"
+    while fence in body:
+        fence += "`"
+    return f"[{one_line(label)}]\n\n{fence}{language}\n{body}\n{fence}"
+
+
 def iso_from_epoch(value: Any) -> str | None:
     """Unix seconds (int, float or Decimal) -> ISO 8601 UTC; None when absent or absurd."""
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
