@@ -25,8 +25,9 @@ def two():
 
 
 def opened(apps: list[ChinwagApp]) -> Conversation:
+    """The conversation the app was told to open (it reads it after its first frame)."""
     (app,) = apps
-    return app.initial_conversation
+    return Store().load(app.resume_id)
 
 
 def test_continue_opens_the_latest(two, launched):
@@ -48,7 +49,7 @@ def test_resume_by_id_and_by_prefix(two, launched):
     old, _ = two
     assert main(["--resume", old.id]) == 0
     assert main(["--resume", old.id[:-1]]) == 0
-    assert [app.initial_conversation.id for app in launched] == [old.id, old.id]
+    assert [app.resume_id for app in launched] == [old.id, old.id]
 
 
 def test_resume_unknown_id_exits_1_with_close_matches(two, launched, capsys):
@@ -69,13 +70,32 @@ def test_continue_with_nothing_saved_exits_1(launched, capsys):
     assert launched == []
 
 
-def test_resume_unreadable_file_exits_1_and_leaves_it(two, launched, capsys):
+async def test_resume_unreadable_file_says_why_in_the_app_and_leaves_it(two, launched):
     broken = paths.conversations_dir() / "20260101-000000-badbad.json"
     broken.write_bytes(b'{"format": "chinwag.conversation", ')
-    assert main(["--resume", "20260101-000000-badbad"]) == 1
-    assert "not valid JSON" in capsys.readouterr().err
+    assert main(["--resume", "20260101-000000-badbad"]) == 0
+    (app,) = launched
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "not valid JSON" in screen_text(app), "the reason on screen")
+        assert "left untouched" in screen_text(app)
+        assert chat(app).session.conversation.messages == []  # a fresh chat to carry on in
+        await pilot.press("ctrl+q")
     assert broken.read_bytes() == b'{"format": "chinwag.conversation", '
-    assert launched == []
+
+
+async def test_resumed_conversation_is_read_after_the_first_frame(launched):
+    from chinwag.conversation import Message
+
+    conversation = Conversation(title="Long one")
+    for n in range(400):
+        conversation.add(Message("user" if n % 2 == 0 else "assistant", f"message number {n}"))
+    Store().save(conversation)
+    assert main(["--resume", conversation.id]) == 0
+    (app,) = launched
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "message number 399" in screen_text(app), "the newest message")
+        assert "Opening conversation" not in screen_text(app)
+        assert chat(app).title == "Long one"
 
 
 async def test_continued_chat_shows_history_and_appends_to_the_same_file(two, launched, chat_server):

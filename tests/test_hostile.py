@@ -15,6 +15,7 @@ from textual import events
 from textual.widgets import Input, OptionList
 from tui_helpers import SIZE, chat, make_app, only_document, replying, screen_text, send, wait_for
 
+from chinwag.tui.messages import OpenConversation
 from chinwag.tui.screens.chat import ChatScreen
 from chinwag.tui.screens.export import FORMAT_NAMES, ExportScreen
 from chinwag.tui.widgets.token_meter import TokenMeter
@@ -89,7 +90,7 @@ async def test_escapes_in_a_reply_never_reach_the_terminal_or_text_exports(chat_
         assert "clearscreen" in shown and "titlebar" in shown and "owned" not in shown
         exports = {fmt: await export_via_tui(pilot, app, fmt, tmp_path / f"out.{fmt}") for fmt in FORMAT_NAMES}
         # Reopened from disk, the reply is just as harmless.
-        await app.resume_conversation(app.store.load(only_document()["id"]))
+        chat(app).post_message(OpenConversation(app.context.store.load(only_document()["id"])))
         await wait_for(pilot, lambda: "csi done" in rendered_text(app), "reopened reply")
         assert_terminal_safe(app)
     assert only_document()["messages"][1]["content"] == ESCAPES  # the document keeps the data

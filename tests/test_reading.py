@@ -126,7 +126,7 @@ def test_the_cli_lists_exports_and_resumes_a_damaged_document(capsys, launched):
     out, err = capsys.readouterr()
     assert "an answer" in out and "Traceback" not in err
     assert main(["--resume", document["id"]]) == 0
-    conv = launched[0].initial_conversation
+    conv = Store().load(launched[0].resume_id)  # what the app reads after its first frame
     assert conv.read_only and "messages[1].finish_reason" in conv.read_only_reason
     assert "(and 1 more)" in conv.read_only_reason
     assert len(conv.problems) == 2

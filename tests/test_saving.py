@@ -50,7 +50,7 @@ def test_latest_and_continue_skip_conversations_without_a_message(launched):
     }
     (paths.conversations_dir() / f"{empty['id']}.json").write_text(json.dumps(empty))
     assert Store().resolve("latest") == real.id
-    assert main(["--continue"]) == 0 and launched[0].initial_conversation.id == real.id
+    assert main(["--continue"]) == 0 and launched[0].resume_id == real.id
     assert Store().resolve(empty["id"]) == empty["id"]  # still reachable by its id
 
 

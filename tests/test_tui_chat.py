@@ -316,7 +316,7 @@ async def test_first_run_fixed_from_settings_then_sends(chat_server):
         app.screen.query_one("#field-model").value = "gpt-4o-mini"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: not isinstance(app.screen, SettingsScreen), "saved")
-        assert app.resolved.missing is None
+        assert app.context.problem is None
         await send(pilot, "hello at last")
         await wait_for(pilot, lambda: "You said: hello at last" in screen_text(app), "reply")
 
@@ -328,6 +328,6 @@ async def test_ollama_needs_no_key():
     app = ChinwagApp(Settings(), overrides={"provider": "ollama"})
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert app.resolved.missing is None
+        assert app.context.problem is None
         assert "API key" not in screen_text(app)
         assert "ollama" in chat(app).sub_title

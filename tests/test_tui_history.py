@@ -15,7 +15,9 @@ from chinwag.conversation import Conversation
 from chinwag.store import Store, encode
 from chinwag.tui.screens.chat import ChatScreen
 from chinwag.tui.screens.export import ExportScreen
-from chinwag.tui.screens.history import PAGE, HistoryConfirm, HistoryRename, HistoryScreen
+from chinwag.tui.screens.dialogs import Confirm, TextPrompt
+from chinwag.tui.screens.history import HistoryScreen
+from chinwag.tui.widgets.history_table import PAGE
 
 
 
@@ -162,13 +164,13 @@ async def test_rename_refuses_empty_then_saves(chat_server, three):
         await open_history(pilot, 3)
         await focus_row(pilot, 2)
         await pilot.press("r")
-        assert isinstance(app.screen, HistoryRename)
+        assert isinstance(app.screen, TextPrompt)
         field = app.screen.query_one(Input)
         assert field.value == "Will it rain today?"
         field.value = "   "
         await pilot.press("enter")
-        assert isinstance(app.screen, HistoryRename)
-        assert "cannot be empty" in str(app.screen.query_one("#rename-error").content)
+        assert isinstance(app.screen, TextPrompt)
+        assert "cannot be empty" in str(app.screen.query_one("#prompt-error").content)
         field.value = "Weather moans"
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen) and "Weather moans" in titles(app),
@@ -184,7 +186,7 @@ async def test_delete_asks_first_and_cancel_keeps_the_file(chat_server, three):
         await open_history(pilot, 3)
         await focus_row(pilot, 1)
         await pilot.press("d")
-        assert isinstance(app.screen, HistoryConfirm)
+        assert isinstance(app.screen, Confirm)
         await pilot.press("n")
         assert isinstance(app.screen, HistoryScreen) and file_of(mid.id).exists()
         await pilot.press("d")

@@ -40,7 +40,7 @@ async def test_thinking_is_open_while_it_streams_then_folds_when_the_reply_start
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "Capital of France?")
         await wait_for(pilot, lambda: last_view(app).thinking is not None and "capital" in
-                       last_view(app).thinking.text_view.source, "thinking on screen")
+                       last_view(app).thinking.body.source, "thinking on screen")
         assert not last_view(app).thinking.collapsed  # open while the model thinks
         await wait_for(pilot, lambda: not replying(app), "reply")
         view = last_view(app)
@@ -63,7 +63,7 @@ async def test_a_resumed_reply_shows_its_thinking_folded_and_the_key_is_in_help(
         await chat(app).show_conversation()  # as when the conversation is opened again
         blocks = list(chat(app).query(ThinkingBlock))
         assert len(blocks) == 1 and blocks[0].collapsed
-        assert "The user wrote 1 words" in blocks[0].text_view.source
+        assert "The user wrote 1 words" in blocks[0].body.source
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
         rows = [key for _, key, _ in app.help_rows()]

@@ -37,6 +37,7 @@ class Settings:
     timeout: float = 60.0
     retries: int = 2
     prices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys, e.g. "chat.new" = "ctrl+t"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -45,7 +46,7 @@ class Settings:
         return ModelSettings.of(self)
 
 
-KEYS = tuple(f.name for f in fields(Settings) if f.name not in ("prices", "extra"))
+KEYS = tuple(f.name for f in fields(Settings) if f.name not in ("prices", "keys", "extra"))
 _OPTIONAL = ("provider", "model", "base_url", "api_key", "reasoning_effort")
 
 
@@ -162,6 +163,8 @@ def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
     for key, value in (data or {}).items():
         if key == "prices":
             settings.prices = _load_prices(path, value, warnings)
+        elif key == "keys":
+            settings.keys = _load_keys(path, value, warnings)
         elif key in KEYS:
             try:
                 setattr(settings, key, validate(key, value))
@@ -185,6 +188,20 @@ def _load_prices(path: Path, value: Any, warnings: list[str]) -> dict[str, dict[
     return prices
 
 
+def _load_keys(path: Path, value: Any, warnings: list[str]) -> dict[str, str]:
+    """``[keys]``: binding id = "key" or "key1,key2"; anything else is reported and skipped."""
+    if not isinstance(value, dict):
+        warnings.append(f'{path}: keys must be a table like [keys] "chat.new" = "ctrl+t" — ignored')
+        return {}
+    keys = {}
+    for binding_id, keys_text in value.items():
+        if isinstance(keys_text, str) and keys_text.strip() and all(k.strip() for k in keys_text.split(",")):
+            keys[binding_id] = ",".join(k.strip() for k in keys_text.split(","))
+        else:
+            warnings.append(f"{path}: keys.{binding_id} must be a key like \"ctrl+t\" — ignored")
+    return keys
+
+
 def settings_to_dict(settings: Settings) -> dict[str, Any]:
     out = dict(settings.extra)
     for key in KEYS:
@@ -193,6 +210,8 @@ def settings_to_dict(settings: Settings) -> dict[str, Any]:
             out[key] = value
     if settings.prices:
         out["prices"] = settings.prices
+    if settings.keys:
+        out["keys"] = settings.keys
     return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -99,14 +100,20 @@ def _number(value: object, kind: type) -> float | int | None:
     return None
 
 
+@lru_cache(maxsize=256)
+def _from_table(model: str) -> ModelInfo:
+    found = _match(model, PRICES)
+    if not found:
+        return UNKNOWN
+    price_in, cached, price_out, window = PRICES[found]
+    return ModelInfo(price_in, price_out, window, cached)
+
+
 def lookup(model: str, overrides: dict | None = None) -> ModelInfo:
     """Price and context window of ``model``; fields from ``overrides`` win over the table."""
-    found = _match(model, PRICES)
-    if found:
-        price_in, cached, price_out, window = PRICES[found]
-        info = ModelInfo(price_in, price_out, window, cached)
-    else:
-        info = UNKNOWN
+    info = _from_table(model)
+    if not overrides:
+        return info
     name = _match(model, overrides or {})
     if name is None or not isinstance(overrides[name], dict):
         return info

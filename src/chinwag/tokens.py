@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
-import tiktoken
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # tiktoken loads when the first count needs it, not at start-up
+    import tiktoken
 
 from chinwag import paths
 from chinwag.conversation import Conversation, Message
@@ -82,7 +85,9 @@ def encoding_for(model: str) -> tuple[str, bool]:
     return "cl100k_base", False
 
 
-def load_encoding(name: str) -> tiktoken.Encoding:
+def load_encoding(name: str) -> "tiktoken.Encoding":
+    import tiktoken
+
     prime_cache()
     return tiktoken.get_encoding(name)
 
@@ -98,7 +103,7 @@ class TokenCounter:
     def __init__(self, model: str) -> None:
         self.model = model
         self.encoding_name, self.exact = encoding_for(model)
-        self._encoding: tiktoken.Encoding | None = None
+        self._encoding: "tiktoken.Encoding | None" = None
         self._system: tuple[str, int] = ("", 0)
         self.attachment_store = None  # attachments.AttachmentStore; the default one when None
         self._attachment_counts: dict[tuple[str, str], int] = {}  # (sha256, name) -> tokens

@@ -1,10 +1,15 @@
-"""The chinwag Textual app: wires settings, personas, themes, the store and the client to screens."""
+"""The chinwag Textual app: routes screens, holds the settings, tells the chat of changes.
+
+The chat screen owns its conversation. The app keeps what outlives one chat (settings, the
+provider and client in a ChatContext, themes, the keymap) and tells the chat screen of changes
+with Messages (``chinwag.tui.messages``); the command palette offers what the screen on top can
+do, then what the app can.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from pathlib import Path
 
 from rich.text import Text
 from textual import work
@@ -12,24 +17,24 @@ from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from chinwag import config, export
+from chinwag import config
+from chinwag.chat_context import ChatContext
 from chinwag.client import ChatClient
+from chinwag.conversation import Conversation
 from chinwag.logs import register_secret
 from chinwag.model_params import parse_overrides
 from chinwag.paths import config_file
-from chinwag.conversation import Conversation
-from chinwag.personas import PersonaSpec, load_personas
-from chinwag.providers import Resolved, resolve
+from chinwag.personas import load_personas
+from chinwag.providers import resolve
 from chinwag.sanitize import clean
-from chinwag.session import ChatSession, Totals, start_conversation
-from chinwag.store import Store
+from chinwag.store import Store, StoreError
+from chinwag.tui.keys import help_rows, keymap_warnings
+from chinwag.tui.messages import ContextChanged, ConversationDeleted, ConversationRenamed, OpenConversation
 from chinwag.tui.screens.chat import ChatScreen
-from chinwag.tui.screens.export import ExportScreen
 from chinwag.tui.screens.help import HelpScreen
-from chinwag.tui.screens.personas import PersonaScreen
 from chinwag.tui.screens.settings import SettingsScreen
 from chinwag.tui.themes import load_themes
-from chinwag.tui.web import DOWNLOAD_TYPES, ServedApp, browser_keys_text
+from chinwag.tui.web import ServedApp, browser_keys_text
 
 DEFAULT_THEME = "chinwag-dark"
 
@@ -38,12 +43,11 @@ class ChinwagApp(ServedApp):
     """Full-screen chat with OpenAI-compatible APIs."""
 
     TITLE = "chinwag"
-    CSS_PATH = Path(__file__).parent / "app.tcss"
     BINDINGS = [
-        Binding("f1", "help", "Help"),
-        Binding("f2", "history", "History"),
-        Binding("f4", "settings", "Settings"),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("f2", "history", "History", id="app.history"),
+        Binding("f4", "settings", "Settings", id="app.settings"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
     ]
 
     def __init__(
@@ -52,48 +56,21 @@ class ChinwagApp(ServedApp):
         *,
         store: Store | None = None,
         conversation: Conversation | None = None,
+        resume: str | None = None,
         overrides: dict | None = None,
         warnings: Iterable[str] = (),
     ) -> None:
+        """``conversation``: show this one; ``resume``: read this id after the first frame."""
         super().__init__()
         self.settings = settings
-        self.overrides = {k: v for k, v in (overrides or {}).items() if v}
-        self.store = store or Store()
         self.startup_warnings = list(warnings)
-        self.personas, persona_warnings = load_personas()
+        personas, persona_warnings = load_personas()
         self.startup_warnings += persona_warnings
-        self.model_overrides, model_warnings = parse_overrides(settings.extra.get("models"), str(config_file()))
+        model_overrides, model_warnings = parse_overrides(settings.extra.get("models"), str(config_file()))
         self.startup_warnings += model_warnings
-        self.session_totals = Totals()
-        self.resolved = self._resolve()
-        self.client = self._make_client()
+        self.context = ChatContext(settings, store or Store(), personas, overrides or {}, model_overrides)
         self.initial_conversation = conversation
-
-    # -- wiring ----------------------------------------------------------------------
-
-    def _resolve(self) -> Resolved:
-        return resolve(self.settings, overrides=self.overrides)
-
-    def _make_client(self) -> ChatClient:
-        # No silent SDK retries: the chat screen retries with a visible countdown (settings.retries).
-        return ChatClient(self.resolved.base_url, self.resolved.api_key, timeout=self.settings.timeout, max_retries=0)
-
-    def persona_spec(self, name: str | None = None) -> PersonaSpec:
-        name = name or self.overrides.get("persona") or self.settings.persona
-        return self.personas.get(name) or self.personas["assistant"]
-
-    def new_session(self, conversation: Conversation | None = None) -> ChatSession:
-        if conversation is None:
-            conversation = start_conversation(self.settings, self.resolved, self.persona_spec())
-        return ChatSession(
-            conversation,
-            self.store,
-            self.client,
-            prices=self.settings.prices,
-            session_totals=self.session_totals,
-            default_budget=self.settings.token_budget,
-            model_overrides=self.model_overrides,
-        )
+        self.resume_id = resume
 
     @property
     def chat(self) -> ChatScreen:
@@ -108,67 +85,54 @@ class ChinwagApp(ServedApp):
             self.register_theme(theme)
         self.startup_warnings += theme_warnings
         self.theme = self.settings.theme if self.settings.theme in self.available_themes else DEFAULT_THEME
-        self.push_screen(ChatScreen(self.new_session(self.initial_conversation), self.resolved.missing))
+        self.set_keymap(self.settings.keys)
+        self.startup_warnings += keymap_warnings(self.settings.keys)
+        chat = ChatScreen(self.context, opening=self.resume_id)
+        self.push_screen(chat)
+        if self.initial_conversation is not None:
+            chat.post_message(OpenConversation(self.initial_conversation, announce=False))
         for warning in self.startup_warnings:
             self.notify(warning, title="Configuration", severity="warning", markup=False, timeout=10)
 
     def on_ready(self) -> None:
         # After the first frame: slow loads would otherwise hold the GIL while we paint.
-        self.warm_up()
+        if self.resume_id:
+            self.read_conversation(self.resume_id)
+        self.warm_up(self.chat.session.model)
 
-    @work(thread=True, exit_on_error=False)
-    def warm_up(self) -> None:
+    @work(thread=True, exit_on_error=False, group="open")
+    def read_conversation(self, conv_id: str) -> None:
+        """Read the conversation named on the command line; the chat shows "Opening…" meanwhile."""
+        try:
+            message = OpenConversation(self.context.store.load(conv_id), announce=False)
+        except StoreError as error:
+            message = OpenConversation(None, f"Cannot open {conv_id}: {error} The file is left untouched.")
+        self.call_from_thread(self.chat.post_message, message)
+
+    @work(thread=True, exit_on_error=False, group="warm-up")
+    def warm_up(self, model: str) -> None:
         """Load the tokenizer and the OpenAI SDK off the start-up path (together over a second)."""
         from chinwag.tokens import warm_up
 
-        warm_up(self.chat.session.model)
+        warm_up(model)
         self.call_from_thread(self.chat.update_meter)
         import openai  # noqa: F401 - imported for its side effect: the first request starts at once
 
-    # -- actions ---------------------------------------------------------------------
+    # -- palette and help ------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        commands = getattr(screen, "commands", None)
+        if callable(commands):
+            yield from commands()
+        yield SystemCommand("History", "Browse, search and resume saved conversations", self.action_history)
+        yield SystemCommand("Settings", "Provider, model, temperature, budget and theme", self.action_settings)
+        yield SystemCommand("Keys", "Every key and what it does", self.action_help)
         yield from super().get_system_commands(screen)
-        chat = self.chat
-        commands = [
-            ("Send message", "Send what is in the composer", lambda: chat.composer.action_submit()),
-            ("Stop reply", "Stop the streaming reply and keep what arrived", chat.action_stop),
-            ("New conversation", "Start a new conversation", self.action_new_conversation),
-            ("Regenerate reply", "Ask again for the last reply (the old one is kept)", chat.action_regenerate),
-            ("Copy last reply", "Copy the last reply to the clipboard", chat.action_copy),
-            ("Export conversation", "Write the conversation as Markdown, HTML, text or JSON", chat.action_export),
-            ("Toggle sidebar", "Show or hide the token meter", chat.action_sidebar),
-            ("Attach file", "Add a text file (or an image, for models that see) to the next message",
-             chat.action_attach),
-            ("Show or hide thinking", "Open or close the last reply's reasoning", chat.action_thinking),
-            ("Switch persona", "Choose the persona for the next reply", self.action_switch_persona),
-            ("Settings", "Provider, model, temperature, budget and theme", self.action_settings),
-            ("History", "Browse, search and resume saved conversations", self.action_history),
-            ("Keys", "Every key and what it does", self.action_help),
-        ]
-        for title, help_text, callback in commands:
-            yield SystemCommand(title, help_text, callback)
         for name in sorted(self.available_themes):
             yield SystemCommand(f"Theme: {name}", "Switch to this theme (saved)", lambda n=name: self.apply_theme(n))
 
     def help_rows(self) -> list[tuple[str, str, str]]:
-        rows = [
-            ("Chat", "Enter", "Send the message"),
-            ("Chat", "ctrl+j / shift+enter", "Insert a newline in the message"),
-            ("Chat", "/file PATH", "Typed as the message: attach a file (no PATH: the attach dialog)"),
-            ("Chat", "backspace", "In an empty composer: remove the last attached file"),
-        ]
-        for where, bindings in (("Chat", ChatScreen.BINDINGS), ("Anywhere", self.BINDINGS)):
-            for binding in bindings:
-                rows.append((where, binding.key, binding.description))
-        from chinwag.tui.screens.history import HistoryScreen
-
-        rows += HistoryScreen.HELP_ROWS
-        rows += [
-            ("Anywhere", "ctrl+p", "Command palette: every action, themes"),
-            ("Anywhere", "tab / shift+tab", "Move focus (chat pane scrolls with arrows and page keys)"),
-            ("Dialogs", "escape", "Close without changes"),
-        ]
+        rows = help_rows(self.settings.keys)
         if self.served:  # in a browser: the keys it lets through
             rows = [(where, browser_keys_text(keys), what) for where, keys, what in rows]
         return rows
@@ -177,76 +141,49 @@ class ChinwagApp(ServedApp):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.help_rows()))
 
+    # -- history -----------------------------------------------------------------------
+
     def action_history(self) -> None:
         from chinwag.tui.screens.history import HistoryScreen
 
         if isinstance(self.screen, HistoryScreen):
             return
 
-        async def chosen(conversation: Conversation | None) -> None:
+        def chosen(conversation: Conversation | None) -> None:
             if conversation is not None:
-                await self.resume_conversation(conversation)
+                self.chat.post_message(OpenConversation(conversation))
 
-        self.push_screen(HistoryScreen(self.store, self.chat.session.conversation.id), chosen)
+        self.push_screen(HistoryScreen(self.context.store, self.chat.session.conversation.id), chosen)
 
     def on_history_screen_renamed(self, event) -> None:
-        # The open conversation keeps its new title: its next save must not write the old one back.
-        chat = self.chat
-        if chat.session.conversation.id == event.conversation.id:
-            chat.session.conversation.title = event.conversation.title
-            chat.refresh_header()
+        self.chat.post_message(ConversationRenamed(event.conversation.id, event.conversation.title))
 
-    async def on_history_screen_deleted(self, event) -> None:
-        # The open conversation was deleted: start afresh rather than write its file back.
-        if self.chat.session.conversation.id == event.conv_id:
-            await self.action_new_conversation()
+    def on_history_screen_deleted(self, event) -> None:
+        self.chat.post_message(ConversationDeleted(event.conv_id))
 
-    async def resume_conversation(self, conversation: Conversation) -> None:
-        """Show a saved conversation and carry on in it: its persona, model and settings return."""
-        chat = self.chat
-        await chat.stop_reply()
-        chat.cancel_countdown()
-        chat.session = self.new_session(conversation)
-        chat.composer.clear()
-        await chat.show_conversation()
-        self.notify(f"Resumed: {clean(conversation.title)}", markup=False)
-
-    def action_switch_persona(self) -> None:
-        chat = self.chat
-        current = chat.session.conversation.persona.name
-
-        async def chosen(spec: PersonaSpec | None) -> None:
-            self.personas, _ = load_personas()
-            if spec is None:
-                return
-            event = chat.session.apply_persona(spec)
-            chat.session.save()
-            if event is not None:
-                await chat.log_view.add(event)
-            chat.refresh_header()
-            chat.update_meter()
-            self.notify(f"Persona {clean(spec.name)} applies to the next reply.", markup=False)
-
-        self.push_screen(PersonaScreen(self.personas, current), chosen)
+    # -- settings and theme ------------------------------------------------------------
 
     def action_settings(self) -> None:
-        theme_names = sorted(self.available_themes)
+        if isinstance(self.screen, SettingsScreen):
+            return
 
         async def chosen(new: config.Settings | None) -> None:
             if new is not None:
                 await self.apply_settings(new)
 
         # Show what is in use (flags included), so saving keeps it.
+        resolved = self.context.resolved
         in_use = dataclasses.replace(
             self.settings,
-            provider=self.resolved.name,
-            base_url=self.resolved.base_url if self.resolved.name == "custom" else self.settings.base_url,
+            provider=resolved.name,
+            base_url=resolved.base_url if resolved.name == "custom" else self.settings.base_url,
             model=self.chat.session.model,
         )
-        self.push_screen(SettingsScreen(in_use, theme_names, self.list_models), chosen)
+        self.push_screen(SettingsScreen(in_use, sorted(self.available_themes), self.list_models), chosen)
 
     async def list_models(self, provider: str, base_url: str | None, api_key: str | None) -> list[str]:
-        settings = dataclasses.replace(self.settings, provider=provider, base_url=base_url, api_key=api_key or self.settings.api_key)
+        settings = dataclasses.replace(self.settings, provider=provider, base_url=base_url,
+                                       api_key=api_key or self.settings.api_key)
         resolved = resolve(settings, overrides={})
         probe = ChatClient(resolved.base_url, resolved.api_key, timeout=10, max_retries=0)
         try:
@@ -255,32 +192,14 @@ class ChinwagApp(ServedApp):
             await probe.aclose()
 
     async def apply_settings(self, new: config.Settings) -> None:
-        old = self.settings
+        old_client = self.context.client
         self.settings = new
         register_secret(new.api_key)
         self.save_settings()
-        if new.theme != old.theme and new.theme in self.available_themes:
+        if new.theme in self.available_themes:
             self.theme = new.theme
-        # Settings chosen in the dialog win over the flags given at start-up.
-        self.overrides = {k: v for k, v in self.overrides.items() if k == "persona"}
-        self.resolved = self._resolve()
-        old_client, self.client = self.client, self._make_client()
-        chat = self.chat
-        chat.session.client = self.client
-        chat.setup_problem = self.resolved.missing
-        conversation = chat.session.conversation
-        conversation.provider = self.resolved.name
-        if self.resolved.model:
-            chat.session.set_model(self.resolved.model)
-        conversation.settings = new.model_settings.over(conversation.settings)
-        chat.session.default_budget = new.token_budget
-        chat.refresh_header()
-        chat.update_meter()
-        if self.resolved.missing:
-            await chat.log_view.notice(self.resolved.missing, "warning")
-        else:
-            chat.log_view.clear_notices()
-            self.notify(f"Using {self.resolved.name} · {chat.session.model}", markup=False)
+        self.context = self.context.with_settings(new)
+        self.chat.post_message(ContextChanged(self.context))
         await old_client.aclose()
 
     @work(thread=True, exit_on_error=False, group="config")
@@ -293,38 +212,10 @@ class ChinwagApp(ServedApp):
     def apply_theme(self, name: str) -> None:
         self.theme = name
         self.settings = dataclasses.replace(self.settings, theme=name)
+        self.context.settings = self.settings
         self.save_settings()
 
-    def action_export_conversation(self, conversation: Conversation) -> None:
-        if not conversation.messages:
-            self.notify("Nothing to export yet.", severity="warning")
-            return
-
-        def chosen(choice: tuple[str, Path, bool] | None) -> None:
-            if choice is None:
-                return
-            fmt, path, reasoning = choice
-            if self.served:
-                self.deliver_text_file(export.render(conversation, fmt, reasoning), path.name, DOWNLOAD_TYPES[fmt])
-                self.notify(f"Downloading {path.name} in your browser.", title="Export", markup=False, timeout=8)
-                return
-            try:
-                written = export.write(conversation, fmt, path, reasoning=reasoning)
-            except OSError as error:
-                self.notify(f"Export failed: {error}", severity="error", markup=False)
-                return
-            self.notify(f"Exported to {written}", title="Export", markup=False, timeout=8)
-
-        self.push_screen(ExportScreen(conversation.title, Path.cwd(), download=self.served), chosen)
-
-    async def action_new_conversation(self) -> None:
-        chat = self.chat
-        await chat.stop_reply()
-        chat.cancel_countdown()
-        chat.session = self.new_session()
-        chat.composer.clear()
-        await chat.show_conversation()
-        self.notify("New conversation.")
+    # -- quitting ------------------------------------------------------------------------
 
     async def action_quit(self) -> None:
         """Quit, saving first: a streaming reply is stopped and saved with what arrived. If the
@@ -335,8 +226,9 @@ class ChinwagApp(ServedApp):
             self.exit()
             return
         await chat.stop_reply()
+        # A failed save keeps the draft and the conversation in the recovery file: say where.
         problem = chat.session.close(chat.composer.text)
-        await self.client.aclose()
+        await self.context.client.aclose()
         self.exit(message=Text(f"chinwag: {clean(problem)}") if problem else None)
 
 
@@ -345,7 +237,7 @@ def run(options) -> int:
     import sys
 
     from chinwag.logs import setup_logging
-    from chinwag.store import NotFoundError, UnreadableError
+    from chinwag.store import NotFoundError
 
     try:
         setup_logging(debug=bool(getattr(options, "debug", False)))
@@ -359,14 +251,14 @@ def run(options) -> int:
         "persona": getattr(options, "persona", None),
     }
     store = Store()
-    conversation = None
+    resume = None
     ref = getattr(options, "resume", None) or ("latest" if getattr(options, "cont", False) else None)
     if ref:
         try:
-            conversation = store.load(store.resolve(ref))
-        except (NotFoundError, UnreadableError) as error:
+            resume = store.resolve(ref)  # the document itself is read after the first frame
+        except NotFoundError as error:
             print(f"chinwag: {error}", file=sys.stderr)
             return 1
-    app = ChinwagApp(settings, store=store, conversation=conversation, overrides=overrides, warnings=warnings)
+    app = ChinwagApp(settings, store=store, resume=resume, overrides=overrides, warnings=warnings)
     app.run()
     return 0

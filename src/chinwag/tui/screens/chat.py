@@ -1,4 +1,9 @@
-"""The chat screen: chat pane, composer, token-meter sidebar. Thin: the ChatSession decides."""
+"""The chat screen: chat pane, composer, token-meter sidebar.
+
+It owns the conversation on screen (a ChatSession): new, resume, persona switch and settings
+changes happen here. The app tells it of changes made elsewhere with the Messages in
+``chinwag.tui.messages``; the session (engine) decides everything that is not about showing.
+"""
 
 from __future__ import annotations
 
@@ -7,51 +12,36 @@ import time
 from pathlib import Path
 
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from chinwag import client as api
 from chinwag.attachments import AttachError
+from chinwag.chat_context import ChatContext
 from chinwag.conversation import ASSISTANT, Message
-from chinwag.sanitize import clean, split_unfinished
+from chinwag.personas import PersonaSpec, load_personas
 from chinwag.retry import RetryPolicy
+from chinwag.sanitize import clean, split_unfinished
 from chinwag.session import ChatSession, save_problem
 from chinwag.store import StoreError
+from chinwag.tui.messages import ContextChanged, ConversationDeleted, ConversationRenamed, OpenConversation
 from chinwag.tui.screens.attach import AttachScreen
+from chinwag.tui.screens.export import open_export
+from chinwag.tui.screens.personas import PersonaScreen
 from chinwag.tui.widgets.attachment_bar import AttachmentBar
 from chinwag.tui.widgets.chat_log import ChatLog
 from chinwag.tui.widgets.composer import Composer
-from chinwag.tui.widgets.message import STATUS_WORDS, MessageView
+from chinwag.tui.widgets.message import MessageView, status_of
 from chinwag.tui.widgets.token_meter import TokenMeter
 
 DRAFT_DEBOUNCE = 0.15
-FRAME = 1 / 20  # how often streamed text reaches the screen
-
-
-class _Batched:
-    """Streamed text held until the next frame, then written to a MarkdownStream."""
-
-    def __init__(self, stream) -> None:
-        self.stream = stream
-        self.unsent = ""
-        self.done = False
-
-    def add(self, text: str) -> None:
-        self.unsent += text
-
-    async def flush(self, partial: bool = False) -> None:
-        # An escape sequence split between deltas is held until it is complete.
-        ready, self.unsent = split_unfinished(self.unsent) if partial else (self.unsent, "")
-        if ready:
-            await self.stream.write(clean(ready))
-
-    async def close(self) -> None:
-        await self.flush()
-        await self.stream.stop()
+FRAME = 1 / 10  # how often streamed text reaches the screen (each frame redraws the chat pane)
+NARROW = 70  # below this width the sidebar hides itself
 
 
 class ChatScreen(Screen):
@@ -59,26 +49,46 @@ class ChatScreen(Screen):
 
     AUTO_FOCUS = "Composer"
 
+    DEFAULT_CSS = """
+    ChatScreen {
+        #main { height: 1fr; }
+        #chat-column { width: 1fr; }
+        #status {
+            height: auto;
+            max-height: 2;
+            padding: 0 1;
+            color: $text-muted;
+            text-style: italic;
+        }
+    }
+    """
+
     BINDINGS = [
-        Binding("escape", "stop", "Stop reply"),
-        Binding("ctrl+n", "new", "New chat"),
-        Binding("ctrl+r", "regenerate", "Regenerate"),
-        Binding("ctrl+y", "copy", "Copy reply", priority=True, show=False),
-        Binding("ctrl+e", "export", "Export", priority=True, show=False),
-        Binding("ctrl+b", "sidebar", "Sidebar", show=False),
-        Binding("ctrl+o", "attach", "Attach a file to the next message", priority=True, show=False),
-        Binding("ctrl+t", "thinking", "Show or hide the last reply's thinking", show=False),
-        Binding("f3", "personas", "Persona"),
+        Binding("escape", "stop", "Stop reply", id="chat.stop"),
+        Binding("ctrl+n", "new", "New chat", id="chat.new"),
+        Binding("ctrl+r", "regenerate", "Regenerate", id="chat.regenerate"),
+        Binding("ctrl+y", "copy", "Copy reply", priority=True, show=False, id="chat.copy"),
+        Binding("ctrl+e", "export", "Export", priority=True, show=False, id="chat.export"),
+        Binding("ctrl+b", "sidebar", "Sidebar", show=False, id="chat.sidebar"),
+        Binding("ctrl+o", "attach", "Attach a file to the next message", priority=True, show=False,
+                id="chat.attach"),
+        Binding("ctrl+t", "thinking", "Show or hide the last reply's thinking", show=False, id="chat.thinking"),
+        Binding("f3", "personas", "Persona", id="chat.persona"),
+        Binding("ctrl+home", "scroll_top", "Chat: first message", show=False, id="chat.top"),
+        Binding("ctrl+end", "scroll_bottom", "Chat: newest message", show=False, id="chat.bottom"),
     ]
 
-    def __init__(self, session: ChatSession, setup_problem: str | None = None) -> None:
+    def __init__(self, context: ChatContext, opening: str | None = None) -> None:
+        """``opening``: a conversation is being read for this chat; say so until it arrives."""
         super().__init__()
-        self.session = session
-        self.setup_problem = setup_problem
+        self.context = context
+        self.session = context.new_session()
+        self.opening = opening
         self.reply_worker: Worker | None = None
-        self._draft_timer = None
-        self._countdown = None
-        self.retry = RetryPolicy()
+        self.retry = RetryPolicy(context.settings.retries)
+        self._draft_timer: Timer | None = None
+        self._countdown: Timer | None = None
+        self._sidebar_chosen: bool | None = None  # ctrl+b overrides the automatic choice
 
     # -- layout ------------------------------------------------------------------
 
@@ -103,8 +113,16 @@ class ChatScreen(Screen):
 
     async def on_mount(self) -> None:
         self.composer.border_title = "Message (Enter send · ctrl+j newline · ctrl+o attach file)"
+        if self.opening:
+            self.refresh_header()
+            await self.log_view.notice(f"Opening conversation {self.opening}…", "info")
+            return
         # The first count loads the tokenizer: the app asks for the meter once that is done.
         await self.show_conversation(meter=False)
+
+    def on_resize(self) -> None:
+        if self._sidebar_chosen is None:
+            self.query_one(TokenMeter).display = self.size.width >= NARROW
 
     async def show_conversation(self, meter: bool = True) -> None:
         conversation = self.session.conversation
@@ -113,9 +131,9 @@ class ChatScreen(Screen):
         await self.show_attachments()
         if conversation.read_only:
             await self.log_view.notice(conversation.read_only_reason, "warning")
-        if self.setup_problem:
+        if self.context.problem:
             await self.log_view.notice(
-                f"{self.setup_problem}\nPress F4 to choose a provider or enter a base URL; F1 lists every key.",
+                f"{self.context.problem}\nPress F4 to choose a provider or enter a base URL; F1 lists every key.",
                 "warning",
             )
         if meter:
@@ -123,11 +141,66 @@ class ChatScreen(Screen):
 
     def refresh_header(self) -> None:
         conversation = self.session.conversation
+        if self.opening:
+            self.title, self.sub_title = "Opening…", ""
+            return
         self.title = clean(conversation.title) or "New conversation"
         self.sub_title = clean(f"{conversation.persona.name} · {conversation.provider} · {conversation.model}")
 
     def set_status(self, text: str) -> None:
-        self.query_one("#status", Static).update(text)
+        self.query_one("#status", Static).update(clean(text))
+
+    # -- what the app tells us -----------------------------------------------------
+
+    async def open_session(self, session: ChatSession, note: str | None = None) -> None:
+        """Show ``session`` instead of the one on screen (whose reply is stopped and saved)."""
+        await self.stop_reply()
+        self.cancel_countdown()
+        self.retry.reset()
+        self.session = session
+        self.opening = None
+        self.composer.clear()
+        await self.show_conversation()
+        if note:
+            self.notify(note, markup=False)
+
+    @on(OpenConversation)
+    async def open_conversation(self, event: OpenConversation) -> None:
+        if event.conversation is None:
+            self.opening = None
+            await self.show_conversation()
+            await self.log_view.notice(event.problem, "error")
+            return
+        await self.open_session(
+            self.context.new_session(event.conversation),
+            f"Resumed: {clean(event.conversation.title)}" if event.announce else None,
+        )
+
+    @on(ContextChanged)
+    async def context_changed(self, event: ContextChanged) -> None:
+        self.context = event.context
+        self.retry.retries = event.context.settings.retries
+        event.context.apply_to(self.session)
+        self.refresh_header()
+        self.update_meter()
+        if event.context.problem:
+            await self.log_view.notice(event.context.problem, "warning")
+        else:
+            self.log_view.clear_notices()
+            self.notify(f"Using {clean(event.context.describe(self.session))}", markup=False)
+
+    @on(ConversationRenamed)
+    def conversation_renamed(self, event: ConversationRenamed) -> None:
+        # The open conversation keeps its new title: its next save must not write the old one back.
+        if self.session.conversation.id == event.conv_id:
+            self.session.conversation.title = event.title
+            self.refresh_header()
+
+    @on(ConversationDeleted)
+    async def conversation_deleted(self, event: ConversationDeleted) -> None:
+        # The open conversation was deleted: start afresh rather than write its file back.
+        if self.session.conversation.id == event.conv_id:
+            await self.action_new()
 
     # -- the meter ---------------------------------------------------------------
 
@@ -138,22 +211,23 @@ class ChatScreen(Screen):
         self._draft_timer = self.set_timer(DRAFT_DEBOUNCE, self.update_meter)
 
     def update_meter(self) -> None:
-        self._compute_meter(self.composer.text)
+        if not self.opening:
+            self._compute_meter(self.session, self.composer.text)
 
-    @work(thread=True, exclusive=True, group="meter", exit_on_error=False)
-    def _compute_meter(self, draft: str) -> None:
+    @work(thread=True, exclusive=True, group="meter", exit_on_error=False, description="count tokens")
+    def _compute_meter(self, session: ChatSession, draft: str) -> None:
         # Counting a long draft (or loading the encoding the first time) stays off the event loop.
-        meter = self.session.meter(draft)
-        window = self.session.window()
-        if self.app.is_running:
-            try:
-                self.app.call_from_thread(self._show_meter, meter, window.sent)
-            except RuntimeError:  # the app closed while we counted
-                pass
+        meter = session.meter(draft)
+        sent = session.window().sent
+        try:
+            self.app.call_from_thread(self._show_meter, session, meter, sent)
+        except RuntimeError:  # the app closed while we counted
+            pass
 
-    def _show_meter(self, meter, sent: list[Message]) -> None:
-        self.query_one(TokenMeter).meter = meter
-        self.log_view.mark_window(sent)
+    def _show_meter(self, session: ChatSession, meter, sent: list[Message]) -> None:
+        if session is self.session and self.is_attached:
+            self.query_one(TokenMeter).meter = meter
+            self.log_view.mark_window(sent)
 
     # -- sending and streaming -------------------------------------------------------
 
@@ -175,6 +249,9 @@ class ChatScreen(Screen):
                 self.action_attach()
             return
         if not command and not self.session.pending:
+            return
+        if self.opening:
+            self.notify("The conversation is still opening: your draft stays here.", severity="warning")
             return
         if self.replying:
             self.notify("A reply is still streaming: press Escape to stop it first.", severity="warning")
@@ -198,12 +275,18 @@ class ChatScreen(Screen):
         await self.show_attachments()
         self.refresh_header()
         await self.log_view.add(message)
-        self.log_view.anchor()
         await self.request_reply()
 
+    @on(Composer.PageChat)
+    def page_chat(self, event: Composer.PageChat) -> None:
+        if event.direction < 0:
+            self.log_view.scroll_page_up(animate=False)
+        else:
+            self.log_view.scroll_page_down(animate=False)
+
     async def request_reply(self) -> None:
-        if self.setup_problem:
-            await self.log_view.notice(f"Not sent: {self.setup_problem} (F4 opens settings)", "error")
+        if self.context.problem:
+            await self.log_view.notice(f"Not sent: {self.context.problem} (F4 opens settings)", "error")
             self.update_meter()
             return
         window = self.session.window()
@@ -213,48 +296,44 @@ class ChatScreen(Screen):
             return
         self.reply_worker = self.stream_reply()
 
-    @work(exclusive=True, group="reply", exit_on_error=False)
+    @work(exclusive=True, group="reply", exit_on_error=False, description="stream a reply")
     async def stream_reply(self) -> None:
-        conversation = self.session.conversation
-        message = conversation.add_assistant("", self.session.model)
+        session = self.session
+        message = session.conversation.add_assistant("", session.model)
         view = await self.log_view.add(message)
         view.status = "replying…"
-        self.set_status(f"Replying with {self.session.model}… (Escape stops)")
+        self.set_status(f"Replying with {session.model}… (Escape stops)")
         self.update_meter()
+        reply = _ScreenStream(self, view.body)
+        thoughts: _ScreenStream | None = None  # the thinking block, once reasoning arrives
         failure: api.Failed | None = None
-        reply = _Batched(view.stream())
-        thoughts: _Batched | None = None  # the thinking block, once reasoning arrives
-        flushed = time.monotonic()
         save_error: Exception | None = None
         try:
-            async for event in self.session.reply(message):
-                if isinstance(event, api.Reasoning):
-                    if thoughts is None:
-                        thoughts = _Batched(await view.thinking_stream())
-                    thoughts.add(event.text)
-                elif isinstance(event, api.Delta):
-                    if thoughts is not None and not thoughts.done:
-                        await thoughts.flush()  # the reply starts: the thinking folds away
-                        thoughts.done = True
+            async for event in session.reply(message):
+                if isinstance(event, api.Delta):
+                    if thoughts is not None and thoughts.body is not None:
+                        thoughts.close()  # the reply starts: the thinking folds away
+                        thoughts.body = None
                         view.fold_thinking()
                     reply.add(event.text)
-                elif isinstance(event, api.Adjusted):
-                    await self.log_view.notice(event.note, "info")
-                elif isinstance(event, api.Failed):
-                    failure = event
-                # Batch: each Markdown update costs a layout, whatever its size.
-                if time.monotonic() - flushed >= FRAME:
-                    for batch in (thoughts, reply):
-                        if batch is not None:
-                            await batch.flush(partial=True)
-                    flushed = time.monotonic()
+                elif isinstance(event, api.Reasoning):
+                    if thoughts is None:
+                        thoughts = _ScreenStream(self, await view.thinking_body())
+                    if thoughts.body is not None:
+                        thoughts.add(event.text)
+                else:
+                    reply.flush()  # the reply is ending: on screen now, before it is saved
+                    if isinstance(event, api.Adjusted):
+                        await self.log_view.notice(event.note, "info")
+                    elif isinstance(event, api.Failed):
+                        failure = event
         except (OSError, StoreError) as error:  # the reply arrived but the save at its end failed
             save_error = error
         finally:
-            for batch in (thoughts, reply):
-                if batch is not None:
-                    await batch.close()
-            await self._settle_view(view, message, failure)
+            for stream in (thoughts, reply):
+                if stream is not None and stream.body is not None:
+                    stream.close()
+            await self._settle_view(session, view, message, failure)
         if save_error is not None:
             await self.log_view.notice(
                 f"The reply arrived but was not saved: {save_problem(save_error)}. "
@@ -262,11 +341,14 @@ class ChatScreen(Screen):
                 "error",
             )
 
-    async def _settle_view(self, view: MessageView, message: Message, failure: api.Failed | None) -> None:
-        if message not in self.session.conversation.messages:
-            await view.remove()
+    async def _settle_view(self, session: ChatSession, view: MessageView, message: Message,
+                           failure: api.Failed | None) -> None:
+        if message not in session.conversation.messages:
+            await self.log_view.remove_message(message)
         else:
-            view.status = STATUS_WORDS.get(message.finish_reason or "", "")
+            view.status = status_of(message)
+        if session is self.session and self.log_view.messages != session.conversation.path:
+            await self.log_view.show(session.conversation.path)  # e.g. a failed regenerate: the old reply is back
         self.set_status("")
         self.refresh_header()
         self.update_meter()
@@ -274,7 +356,6 @@ class ChatScreen(Screen):
             await self.show_failure(failure)
 
     async def show_failure(self, failure: api.Failed) -> None:
-        self.retry.retries = self.app.settings.retries
         wait = self.retry.next(failure)
         if wait is not None:
             await self.start_countdown(failure.message, wait)
@@ -333,9 +414,15 @@ class ChatScreen(Screen):
             await self.stop_reply()
             self.notify("Reply stopped; the partial text is kept.")
 
+    async def action_new(self) -> None:
+        await self.open_session(self.context.new_session(), "New conversation.")
+
     async def action_regenerate(self) -> None:
         if self.replying:
             self.notify("A reply is still streaming: press Escape to stop it first.", severity="warning")
+            return
+        if self.session.conversation.read_only:
+            self.notify("This conversation is read-only.", severity="error")
             return
         self.cancel_countdown()
         self.retry.reset()
@@ -343,10 +430,8 @@ class ChatScreen(Screen):
             self.notify("Nothing to regenerate yet: send a message first.", severity="warning")
             return
         old = self.session.prepare_regenerate()
-        if old is not None:
-            view = self.log_view.view_for(old)
-            if view is not None:  # the old reply stays in the document, a sibling of the new one
-                await view.remove()
+        if old is not None:  # the old reply stays in the document, a sibling of the new one
+            await self.log_view.remove_message(old)
         self.log_view.clear_notices()
         await self.request_reply()
 
@@ -409,23 +494,105 @@ class ChatScreen(Screen):
         for view in reversed(self.log_view.views()):
             if view.toggle_thinking():
                 return
-        self.notify("No reply here has a thinking block.", severity="warning")
+        self.notify("No reply on screen has a thinking block.", severity="warning")
 
     def action_sidebar(self) -> None:
         meter = self.query_one(TokenMeter)
-        meter.display = not meter.display
+        meter.display = self._sidebar_chosen = not meter.display
 
     def action_export(self) -> None:
-        self.app.action_export_conversation(self.session.conversation)
+        open_export(self.app, self.session.conversation)
 
-    async def action_new(self) -> None:
-        await self.app.action_new_conversation()
+    def action_scroll_top(self) -> None:
+        self.log_view.action_scroll_home()
+
+    def action_scroll_bottom(self) -> None:
+        self.log_view.action_scroll_end()
 
     def action_personas(self) -> None:
-        self.app.action_switch_persona()
+        current = self.session.conversation.persona.name
+
+        async def chosen(spec: PersonaSpec | None) -> None:
+            self.context.personas, _ = load_personas()
+            if spec is not None:
+                await self.switch_persona(spec)
+
+        self.app.push_screen(PersonaScreen(self.context.personas, current), chosen)
+
+    async def switch_persona(self, spec: PersonaSpec) -> None:
+        event = self.session.apply_persona(spec)
+        try:
+            self.session.save()
+        except (OSError, StoreError) as error:
+            self.notify(f"Persona switched, but not saved: {save_problem(error)}", severity="error", markup=False)
+        if event is not None:
+            await self.log_view.add(event)
+        self.refresh_header()
+        self.update_meter()
+        self.notify(f"Persona {clean(spec.name)} applies to the next reply.", markup=False)
+
+    def commands(self) -> list[SystemCommand]:
+        """What the command palette offers on this screen."""
+        return [
+            SystemCommand("Send message", "Send what is in the composer", self.composer.action_submit),
+            SystemCommand("Stop reply", "Stop the streaming reply and keep what arrived", self.action_stop),
+            SystemCommand("New conversation", "Start a new conversation", self.action_new),
+            SystemCommand("Regenerate reply", "Ask again for the last reply (the old one is kept)",
+                          self.action_regenerate),
+            SystemCommand("Copy last reply", "Copy the last reply to the clipboard", self.action_copy),
+            SystemCommand("Export conversation", "Write the conversation as Markdown, HTML, text or JSON",
+                          self.action_export),
+            SystemCommand("Toggle sidebar", "Show or hide the token meter", self.action_sidebar),
+            SystemCommand("Attach file", "Add a text file (or an image, for models that see) to the next message",
+                          self.action_attach),
+            SystemCommand("Show or hide thinking", "Open or close the last reply's reasoning", self.action_thinking),
+            SystemCommand("Switch persona", "Choose the persona for the next reply", self.action_personas),
+            SystemCommand("First message", "Scroll the chat to its first message", self.action_scroll_top),
+            SystemCommand("Newest message", "Scroll the chat to its newest message", self.action_scroll_bottom),
+        ]
 
     async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.group == "reply":
             error = event.worker.error
-            await self.log_view.notice(f"The reply failed unexpectedly: {clean(str(error)) or type(error).__name__}", "error")
+            await self.log_view.notice(f"The reply failed unexpectedly: {clean(str(error)) or type(error).__name__}",
+                                       "error")
             self.set_status("")
+
+
+class _ScreenStream:
+    """Streamed text on its way to a message view, at most FRAME apart.
+
+    A delta costs a list append; a timer puts what arrived on screen once a frame. An escape
+    sequence split between deltas is held until it is complete, so it is cleaned whole.
+    """
+
+    def __init__(self, screen: Screen, body) -> None:
+        self.screen = screen
+        self.body = body
+        self.pending: list[str] = []
+        self.timer: Timer | None = None
+        self.last = 0.0
+
+    def add(self, text: str) -> None:
+        self.pending.append(text)
+        if self.timer is None:
+            wait = max(0.001, FRAME - (time.monotonic() - self.last))
+            self.timer = self.screen.set_timer(wait, self.flush)
+
+    def flush(self, final: bool = False) -> None:
+        if self.timer is not None:
+            self.timer.stop()
+        self.timer = None
+        self.last = time.monotonic()
+        text = "".join(self.pending)
+        ready, held = (text, "") if final else split_unfinished(text)
+        self.pending = [held] if held else []
+        if ready:
+            self.body.append(clean(ready))
+
+    def close(self) -> None:
+        if self.timer is not None:
+            self.timer.stop()
+            self.timer = None
+        self.flush(final=True)
+        self.body.finish()

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from chinwag.export import safe_filename
+from chinwag.conversation import Conversation
 
 FORMAT_NAMES = {
     "md": "Markdown (.md)",
@@ -42,6 +42,8 @@ class ExportScreen(ModalScreen[tuple[str, Path, bool] | None]):
         with Vertical(id="dialog"):
             yield Static("Export conversation", classes="title")
             yield OptionList(*[Option(name, id=fmt) for fmt, name in FORMAT_NAMES.items()], id="formats")
+            from chinwag.export import safe_filename  # the exporters load when first used
+
             name = safe_filename(self.conversation_title, self.fmt)
             if self.download:
                 yield Static("File name (Enter downloads it in your browser):", classes="label")
@@ -81,3 +83,32 @@ class ExportScreen(ModalScreen[tuple[str, Path, bool] | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def open_export(app, conversation: Conversation) -> None:
+    """Ask for a format and a path, then write the export (from the chat or the history). In a
+    browser (chinwag serve) the file is downloaded instead."""
+    if not conversation.messages:
+        app.notify("Nothing to export yet.", severity="warning")
+        return
+    served = bool(getattr(app, "served", False))
+
+    def chosen(choice: tuple[str, Path, bool] | None) -> None:
+        from chinwag import export
+        from chinwag.tui.web import DOWNLOAD_TYPES
+
+        if choice is None:
+            return
+        fmt, path, reasoning = choice
+        if served:
+            app.deliver_text_file(export.render(conversation, fmt, reasoning), path.name, DOWNLOAD_TYPES[fmt])
+            app.notify(f"Downloading {path.name} in your browser.", title="Export", markup=False, timeout=8)
+            return
+        try:
+            written = export.write(conversation, fmt, path, reasoning=reasoning)
+        except (OSError, ValueError) as error:
+            app.notify(f"Export failed: {error}", severity="error", markup=False)
+            return
+        app.notify(f"Exported to {written}", title="Export", markup=False, timeout=8)
+
+    app.push_screen(ExportScreen(conversation.title, Path.cwd(), download=served), chosen)

@@ -7,75 +7,28 @@ last keystroke, and a newer query stops the older one part-way.
 
 from __future__ import annotations
 
-from datetime import datetime
-from pathlib import Path
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.events import Key
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
-from textual.widgets.data_table import CellDoesNotExist
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from chinwag.conversation import EVENT, Conversation
 from chinwag.export import ROLE_NAMES
 from chinwag.sanitize import clean
-from chinwag.store import TYPING_MAX_AGE, Hit, QueryError, Store, StoreError, Summary
+from chinwag.store import TYPING_MAX_AGE, QueryError, Store, StoreError, Summary
+from chinwag.tui.screens.dialogs import Confirm, TextPrompt
+from chinwag.tui.screens.export import open_export
+from chinwag.tui.widgets.history_table import PAGE, HistoryTable, Row, local_time, one_line
 
-CSS = Path(__file__).parent / "history.tcss"
 SEARCH_DEBOUNCE = 0.1  # seconds after the last keystroke
 PREVIEW_MESSAGES = 10
 PREVIEW_CHARS = 1500  # of each message in the preview
-TITLE_WIDTH = 30
-MATCH_WIDTH = 40
-TABLE_KEYS = ("r", "d", "e")
-PAGE = 200  # rows added to the table at a time
-PAGE_MARGIN = 20  # add the next page when the cursor comes this close to the last row
-BOTTOM_CHUNK = 1000  # rows added per turn of the event loop on the way to the oldest
-
-Row = tuple[Summary, Hit | None]  # a conversation and, when searching, the hit (its snippet is made when shown)
-
-
-def local_time(stamp: str) -> str:
-    """An ISO UTC stamp as local "2026-11-24 21:57"."""
-    try:
-        return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
-    except (TypeError, ValueError):
-        return clean(str(stamp or "?"))
-
-
-def one_line(text: str, width: int) -> str:
-    line = " ".join(clean(text).split())
-    return line if len(line) <= width else line[: width - 1] + "…"
-
-
-def row_cells(summary: Summary, snippet: str | None, searching: bool) -> list[Text]:
-    """Title, [match,] updated, persona, model, messages, tokens — all plain Text, never markup."""
-    if summary.error is not None:
-        title = Text(f"unreadable: {one_line(summary.id, 40)}", style="italic")
-        numbers = [Text(""), Text("")]
-    else:
-        title = Text(one_line(summary.title or "Untitled", TITLE_WIDTH))
-        if summary.read_only:
-            title.append(" read-only", style="italic")
-        numbers = [Text(f"{summary.messages:,}", justify="right"), Text(f"{summary.tokens:,}", justify="right")]
-    cells = [title]
-    if searching:
-        cells.append(Text(one_line(snippet or "", MATCH_WIDTH), style="italic"))
-    cells += [
-        Text(local_time(summary.updated_at)),
-        Text(one_line(summary.persona, 12)),
-        Text(one_line(summary.model, 18)),
-        *numbers,
-    ]
-    return cells
-
 
 def preview_of(conv: Conversation) -> Text:
     """Title, metadata and the last few messages as role-labelled plain text."""
@@ -112,120 +65,31 @@ def unreadable_preview(summary: Summary) -> Text:
     return text
 
 
-class HistoryTable(DataTable):
-    """The conversation list, added a page at a time as the cursor or the view nears its end
-    (DataTable measures every cell it is given: ten thousand rows at once would freeze the
-    screen for seconds). Its keys act on the highlighted row; other letters start a search."""
-
-    BINDINGS = [
-        Binding("enter", "select_cursor", "Resume"),
-        Binding("r", "screen.rename", "Rename"),
-        Binding("d", "screen.delete", "Delete"),
-        Binding("e", "screen.export", "Export"),
-    ]
-
-    class TypeAhead(Message):
-        """A printable key pressed on the list: it belongs in the search."""
-
-        def __init__(self, character: str) -> None:
-            super().__init__()
-            self.character = character
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
-        self.entries: list[Row] = []  # every row to show, newest first
-        self.by_id: dict[str, Summary] = {}
-        self.searching = False
-
-    @property
-    def highlighted(self) -> Summary | None:
-        if not self.row_count:
-            return None
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except CellDoesNotExist:
-            return None
-        return self.by_id.get(key.value or "")
-
-    def show(self, rows: list[Row], searching: bool, keep: str | None = None) -> None:
-        """Replace the rows (and the columns: a search adds "Match"); keep ``keep`` highlighted."""
-        self.entries, self.by_id = [], {}  # clear() scrolls to the top: nothing to add meanwhile
-        self.clear(columns=True)
-        self.add_column("Title", key="title")
-        if searching:
-            self.add_column("Match", key="match")
-        self.add_column("Last change", key="updated")
-        self.add_column("Persona", key="persona")
-        self.add_column("Model", key="model")
-        self.add_column(Text("Msgs", justify="right"), key="messages")
-        self.add_column(Text("Tokens", justify="right"), key="tokens")
-        self.entries, self.searching = list(rows), searching
-        self.by_id = {summary.id: summary for summary, _ in self.entries}
-        ids = [summary.id for summary, _ in self.entries]
-        index = ids.index(keep) if keep in self.by_id else 0
-        self.load_more(max(PAGE, index + 1))
-        if index:
-            self.move_cursor(row=index)
-
-    def load_more(self, count: int = PAGE) -> None:
-        for summary, hit in self.entries[self.row_count : self.row_count + count]:
-            self.add_row(*row_cells(summary, hit.snippet if hit else None, self.searching), key=summary.id)
-
-    def remove(self, conv_id: str) -> None:
-        self.entries = [row for row in self.entries if row[0].id != conv_id]
-        if self.by_id.pop(conv_id, None) is not None and conv_id in self.rows:
-            self.remove_row(conv_id)
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.cursor_row >= self.row_count - PAGE_MARGIN:
-            self.load_more()
-
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        if new_value >= self.max_scroll_y - self.size.height and self.row_count < len(self.entries):
-            self.load_more()
-
-    def action_scroll_bottom(self) -> None:
-        self._to_bottom(self.entries)
-
-    def _to_bottom(self, entries: list[Row]) -> None:
-        """Add the remaining rows a chunk per turn of the event loop (keys still work), then go
-        to the oldest; stop if the rows were replaced meanwhile."""
-        if entries is not self.entries:
-            return
-        if self.row_count < len(entries):
-            self.load_more(BOTTOM_CHUNK)
-            self.set_timer(0.001, lambda: self._to_bottom(entries))
-            return
-        super().action_scroll_bottom()
-
-    def on_key(self, event: Key) -> None:
-        if event.is_printable and event.character and event.key not in TABLE_KEYS:
-            event.stop()
-            event.prevent_default()
-            self.post_message(self.TypeAhead(event.character))
-
-
 class HistoryScreen(Screen[Conversation | None]):
     """Every saved conversation, newest first; returns the one to resume, or None."""
 
-    CSS_PATH = CSS
+    DEFAULT_CSS = """
+    HistoryScreen {
+        #history-search { margin: 1 1 0 1; background: $boost; }
+        #history-count { height: 1; padding: 0 2; color: $text-muted; text-style: italic; }
+        #history-body { height: 1fr; }
+        #history-preview-pane {
+            width: 1fr;
+            min-width: 32;
+            height: 1fr;
+            padding: 0 1;
+            background: $panel;
+            border-left: vkey $primary 30%;
+            scrollbar-size-vertical: 1;
+        }
+        #history-preview { height: auto; }
+    }
+    """
     AUTO_FOCUS = "#history-search"
     TITLE = "History"
     BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("f2", "close", "Close", show=False),
-        Binding("down", "focus_table", "To the list", show=False),
-    ]
-    HELP_ROWS: list[tuple[str, str, str]] = [
-        ("History", "type", "Search titles and messages (letters typed on the list go there too)"),
-        ("History", "search", '"a phrase", model:NAME, persona:NAME, after:2026-03-01, before:2026-04'),
-        ("History", "↓ / tab", "From the search to the list"),
-        ("History", "Enter", "Resume the highlighted conversation"),
-        ("History", "r", "Rename it (on the list)"),
-        ("History", "d", "Delete it, after confirming (on the list)"),
-        ("History", "e", "Export it: Markdown, HTML, text or JSON (on the list)"),
-        ("History", "escape / F2", "Close the history"),
+        Binding("escape,f2", "close", "Close the history", id="history.close"),
+        Binding("down", "focus_table", "From the search to the list", show=False, id="history.to_list"),
     ]
 
     class Renamed(Message):
@@ -452,7 +316,7 @@ class HistoryScreen(Screen[Conversation | None]):
             self.notify(f"Renamed to {clean(conversation.title)}", markup=False)
             self.reload(keep=summary.id)
 
-        self.app.push_screen(HistoryRename(summary.title), chosen)
+        self.app.push_screen(TextPrompt("Rename conversation", summary.title, "A title cannot be empty."), chosen)
 
     def action_delete(self) -> None:
         summary = self.usable("delete")
@@ -468,7 +332,7 @@ class HistoryScreen(Screen[Conversation | None]):
             if yes:
                 self.delete(summary)
 
-        self.app.push_screen(HistoryConfirm(question), confirmed)
+        self.app.push_screen(Confirm("Delete conversation", question, "y or Enter deletes · n or Escape keeps it"), confirmed)
 
     def delete(self, summary: Summary) -> None:
         try:
@@ -493,62 +357,4 @@ class HistoryScreen(Screen[Conversation | None]):
         except StoreError as error:
             self.notify(str(error), severity="error", markup=False)
             return
-        self.app.action_export_conversation(conversation)
-
-
-class HistoryRename(ModalScreen[str | None]):
-    """A new title for a conversation; Enter saves, Escape cancels."""
-
-    CSS_PATH = CSS
-    AUTO_FOCUS = "#rename-title"
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, title: str) -> None:
-        super().__init__()
-        self.old_title = title
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog") as dialog:
-            dialog.border_title = "Rename conversation"
-            yield Input(clean(self.old_title), id="rename-title")
-            yield Static("", id="rename-error", markup=False)
-            yield Static("Enter saves · Escape cancels", classes="hint", markup=False)
-        yield Footer()
-
-    @on(Input.Submitted, "#rename-title")
-    def save(self, event: Input.Submitted) -> None:
-        event.stop()
-        title = " ".join(event.value.split())
-        if not title:
-            self.query_one("#rename-error", Static).update("A title cannot be empty.")
-            return
-        self.dismiss(title)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class HistoryConfirm(ModalScreen[bool]):
-    """A yes/no question: y or Enter confirms, n or Escape cancels."""
-
-    CSS_PATH = CSS
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes, delete"),
-        Binding("enter", "answer(True)", "Yes", show=False),
-        Binding("n", "answer(False)", "No"),
-        Binding("escape", "answer(False)", "Cancel"),
-    ]
-
-    def __init__(self, question: Text) -> None:
-        super().__init__()
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog") as dialog:
-            dialog.border_title = "Delete conversation"
-            yield Static(self.question, id="confirm-question")
-            yield Static("y or Enter deletes · n or Escape keeps it", classes="hint", markup=False)
-        yield Footer()
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+        open_export(self.app, conversation)

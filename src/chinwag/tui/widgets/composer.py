@@ -11,13 +11,34 @@ from chinwag.sanitize import clean
 
 
 class Composer(TextArea):
-    """Multi-line input. Enter posts Submitted; ctrl+j (or shift+enter) inserts a newline."""
+    """Multi-line input. Enter posts Submitted; ctrl+j (or shift+enter) inserts a newline;
+    PageUp/PageDown scroll the chat while the draft fits in the box."""
+
+    DEFAULT_CSS = """
+    Composer {
+        height: auto;
+        min-height: 3;
+        max-height: 12;
+        border: round $primary 50%;
+        border-title-color: $text-muted;
+        &:focus { border: round $primary; }
+    }
+    """
 
     BINDINGS = [
-        Binding("enter", "submit", "Send", key_display="⏎"),
-        Binding("ctrl+j", "newline", "Newline", show=False),
+        Binding("enter", "submit", "Send", key_display="⏎", id="composer.send"),
+        Binding("ctrl+j", "newline", "Newline", show=False, id="composer.newline"),
         Binding("shift+enter", "newline", "Newline", show=False),
+        Binding("pageup", "page(-1)", "Scroll chat up", show=False, id="composer.page_up"),
+        Binding("pagedown", "page(1)", "Scroll chat down", show=False, id="composer.page_down"),
     ]
+
+    class PageChat(Message):
+        """Scroll the chat a page (-1 up, 1 down)."""
+
+        def __init__(self, direction: int) -> None:
+            super().__init__()
+            self.direction = direction
 
     class Submitted(Message):
         """The user asked to send the draft."""
@@ -58,6 +79,15 @@ class Composer(TextArea):
     def action_submit(self) -> None:
         # Empty text too: files attached alone may be sent; the screen decides.
         self.post_message(self.Submitted(self, self.text))
+
+    def action_page(self, direction: int) -> None:
+        if self.max_scroll_y > 0:  # a long draft: PageUp/PageDown move in it
+            if direction < 0:
+                self.action_cursor_page_up()
+            else:
+                self.action_cursor_page_down()
+            return
+        self.post_message(self.PageChat(direction))
 
     def action_newline(self) -> None:
         self.insert("\n")

@@ -6,11 +6,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from chinwag import attachments
 from chinwag.conversation import ASSISTANT, CUT_OFF, EVENT, FAILED, INTERRUPTED, REASONING, USER, Message
 from chinwag.sanitize import clean
+from chinwag.tui.widgets.message_body import MessageBody
 from chinwag.tui.widgets.thinking import ThinkingBlock
 
 STATUS_WORDS = {
@@ -22,24 +23,59 @@ STATUS_WORDS = {
 }
 
 
+def status_of(message: Message) -> str:
+    return STATUS_WORDS.get(message.finish_reason or "", "") if isinstance(message.finish_reason, str) else ""
+
+
 class MessageView(Vertical):
     """Shows one Message. Content is never parsed as markup and control codes are removed."""
+
+    DEFAULT_CSS = """
+    MessageView {
+        height: auto;
+        margin: 1 0 0 0;
+        padding: 0 1;
+        & > .header { color: $text-muted; height: auto; }
+        & > .body { height: auto; }
+        &.-user {
+            border-left: thick $accent;
+            background: $boost;
+            & > .header { color: $accent; }
+        }
+        &.-assistant {
+            border-left: thick $primary;
+            & > .header { color: $primary; }
+        }
+        &.-event {
+            border-top: dashed $secondary;
+            margin: 1 4 0 4;
+            color: $secondary;
+            text-align: center;
+            text-style: italic;
+        }
+        &.-excluded { opacity: 55%; }
+    }
+    """
 
     status: reactive[str] = reactive("")
     excluded: reactive[bool] = reactive(False)
 
-    def __init__(self, message: Message, **kwargs) -> None:
-        super().__init__(classes=f"message -{message.role}", **kwargs)
+    def __init__(self, message: Message, excluded: bool = False, **kwargs) -> None:
+        super().__init__(classes=f"-{message.role}" if message.role in (USER, ASSISTANT, EVENT) else "", **kwargs)
         self.message = message
         self.header = Static("", markup=False, classes="header")
-        self.body: Markdown | Static
         reasoning = message.extra.get(REASONING)
         # A saved reply's reasoning starts collapsed; a streaming one gets its block when it thinks.
-        self.thinking: ThinkingBlock | None = ThinkingBlock(reasoning) if isinstance(reasoning, str) and reasoning else None
-        if message.role == ASSISTANT:
-            self.body = Markdown(clean(message.content), classes="body")
-        else:
+        self.thinking: ThinkingBlock | None = (
+            ThinkingBlock(reasoning) if isinstance(reasoning, str) and reasoning else None
+        )
+        self.body: MessageBody | Static
+        if message.role == EVENT:
             self.body = Static(Text(clean(message.content)), markup=False, classes="body")
+        else:
+            self.body = MessageBody(clean(message.content), markdown=message.role == ASSISTANT, classes="body")
+        self.set_reactive(MessageView.status, status_of(message))
+        self.set_reactive(MessageView.excluded, excluded)
 
     def compose(self) -> ComposeResult:
         if self.message.role != EVENT:
@@ -49,7 +85,7 @@ class MessageView(Vertical):
         yield self.body
 
     def on_mount(self) -> None:
-        self.status = STATUS_WORDS.get(self.message.finish_reason or "", "")
+        self.set_class(self.excluded, "-excluded")
         self.refresh_header_text()
 
     def watch_status(self) -> None:
@@ -60,7 +96,7 @@ class MessageView(Vertical):
         self.refresh_header_text()
 
     def refresh_header_text(self) -> None:
-        who = {USER: "You", ASSISTANT: self.message.model or "Assistant"}.get(self.message.role, "")
+        who = {USER: "You", ASSISTANT: clean(self.message.model or "") or "Assistant"}.get(self.message.role, "")
         text = Text(who, style="bold")
         notes = []
         if self.excluded:
@@ -69,22 +105,17 @@ class MessageView(Vertical):
             notes.append(self.status)
         attached = attachments.of(self.message)
         if attached:
-            notes.append("attached: " + ", ".join(a.label for a in attached))
+            notes.append("attached: " + ", ".join(clean(a.label) for a in attached))
         for note in notes:
             text.append(f"  · {note}", style="italic")
         self.header.update(text)
 
-    def stream(self):
-        """A MarkdownStream writing into the body (assistant messages)."""
-        assert isinstance(self.body, Markdown)
-        return Markdown.get_stream(self.body)
-
-    async def thinking_stream(self):
-        """A MarkdownStream into the thinking block, mounted open above the body if new."""
+    async def thinking_body(self) -> MessageBody:
+        """The body of the thinking block (mounted open above the reply if new), for streaming."""
         if self.thinking is None:
             self.thinking = ThinkingBlock(collapsed=False)
             await self.mount(self.thinking, before=self.body)
-        return self.thinking.stream()
+        return self.thinking.body
 
     def fold_thinking(self) -> None:
         if self.thinking is not None:
@@ -101,9 +132,20 @@ class MessageView(Vertical):
 class Notice(Static):
     """A line in the chat pane that is not part of the conversation: errors, hints, countdowns."""
 
+    DEFAULT_CSS = """
+    Notice {
+        height: auto;
+        margin: 1 0 0 0;
+        padding: 0 1;
+        &.-error { color: $error; border-left: thick $error; background: $error 10%; }
+        &.-warning { color: $warning; border-left: thick $warning; background: $warning 10%; }
+        &.-info { color: $text-muted; }
+    }
+    """
+
     def __init__(self, text: str, kind: str = "info", **kwargs) -> None:
-        super().__init__(Text(text), markup=False, classes=f"notice -{kind}", **kwargs)
+        super().__init__(Text(clean(text)), markup=False, classes=f"-{kind}", **kwargs)
         self.kind = kind
 
     def set_text(self, text: str) -> None:
-        self.update(Text(text))
+        self.update(Text(clean(text)))

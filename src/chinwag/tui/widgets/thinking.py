@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from textual.widgets import Collapsible, Markdown
+from textual.widgets import Collapsible
 
 from chinwag.sanitize import clean
+from chinwag.tui.widgets.message_body import MessageBody
 
 TITLE = "Thinking"
 
@@ -29,19 +30,10 @@ class ThinkingBlock(Collapsible):
             color: $text-muted;
             text-style: italic;
         }
-        & Markdown {
-            margin: 0;
-            padding: 0;
-            background: transparent;
-            color: $text-muted;
-        }
+        & MessageBody { color: $text-muted; }
     }
     """
 
     def __init__(self, text: str = "", collapsed: bool = True) -> None:
-        self.text_view = Markdown(clean(text), classes="thinking-text")
-        super().__init__(self.text_view, title=TITLE, collapsed=collapsed, classes="thinking")
-
-    def stream(self):
-        """A MarkdownStream that appends to the reasoning text as it arrives."""
-        return Markdown.get_stream(self.text_view)
+        self.body = MessageBody(clean(text), classes="thinking-text")
+        super().__init__(self.body, title=TITLE, collapsed=collapsed, classes="thinking")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Group
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.reactive import reactive
@@ -14,12 +15,17 @@ from chinwag.session import Meter, Totals
 BAR_WIDTH = 30
 
 
-def bar(used: int, total: int, width: int = BAR_WIDTH) -> Text:
+def bar_level(used: int, total: int) -> str:
+    """"over", "high" (past 80%) or "ok": which of the theme's colours the bar takes."""
+    share = used / total if total else 1.0
+    return "over" if used > total else "high" if share > 0.8 else "ok"
+
+
+def bar(used: int, total: int, width: int, styles: dict[str, Style]) -> Text:
     share = min(used / total, 1.0) if total else 1.0
     filled = round(share * width)
-    style = "red" if used > total else "yellow" if share > 0.8 else "green"
-    text = Text("█" * filled, style=style)
-    text.append("░" * (width - filled), style="dim")
+    text = Text("█" * filled, style=styles[bar_level(used, total)])
+    text.append("░" * (width - filled), style=styles["empty"])
     return text
 
 
@@ -44,9 +50,29 @@ def _grid() -> Table:
 
 
 class TokenMeter(Static):
-    """Renders a Meter; the chat screen sets ``meter`` and the widget redraws."""
+    """Renders a Meter; the chat screen sets ``meter`` and the widget redraws. The bar's colours
+    are the theme's success, warning and error."""
+
+    DEFAULT_CSS = """
+    TokenMeter {
+        width: 36;
+        height: 1fr;
+        padding: 1 1;
+        background: $panel;
+        border-left: vkey $primary 30%;
+        & > .token-meter--ok { color: $success; }
+        & > .token-meter--high { color: $warning; }
+        & > .token-meter--over { color: $error; text-style: bold; }
+        & > .token-meter--empty { color: $text-muted; }
+    }
+    """
+    COMPONENT_CLASSES = {"token-meter--ok", "token-meter--high", "token-meter--over", "token-meter--empty"}
 
     meter: reactive[Meter | None] = reactive(None, layout=True)
+
+    def _bar_styles(self) -> dict[str, Style]:
+        return {name: self.get_component_rich_style(f"token-meter--{name}", partial=True)
+                for name in ("ok", "high", "over", "empty")}
 
     def render(self):
         meter = self.meter
@@ -57,7 +83,7 @@ class TokenMeter(Static):
         head.add_row(Text("Next request", style="bold"), "")
         head.add_row("  tokens", f"{estimate}{meter.request_tokens:,} / {meter.budget:,}")
         width = max(self.content_region.width - 2, 4)
-        meter_bar = Text("  ").append_text(bar(meter.request_tokens, meter.budget, min(width, BAR_WIDTH)))
+        meter_bar = Text("  ").append_text(bar(meter.request_tokens, meter.budget, min(width, BAR_WIDTH), self._bar_styles()))
         table = _grid()
         table.add_row("  messages in context", f"{meter.sent} of {meter.total}")
         table.add_row("  draft", f"{estimate}{meter.draft_tokens:,}")
@@ -68,7 +94,8 @@ class TokenMeter(Static):
         if not meter.exact:
             table.add_row(Text("  ~ counts are estimates for this model", style="italic"), "")
         if not meter.fits:
-            table.add_row(Text("  the newest message alone exceeds the budget", style="bold red"), "")
+            table.add_row(Text("  the newest message alone exceeds the budget",
+                               style=self.get_component_rich_style("token-meter--over", partial=True)), "")
         table.add_row("", "")
         table.add_row(Text("Last reply", style="bold"), "")
         estimated = meter.last_estimated

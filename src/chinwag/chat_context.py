@@ -1,0 +1,81 @@
+"""What a chat needs from the program around it: settings, provider, client, store, personas.
+
+The app builds one ChatContext from the config and the flags, and a new one whenever the
+settings change; the chat screen makes its sessions from it and applies a new one to the
+session in progress. No Textual here: this is the seam the TUI's chat and its tests share.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from chinwag.client import ChatClient
+from chinwag.config import Settings
+from chinwag.conversation import Conversation
+from chinwag.personas import PersonaSpec
+from chinwag.providers import Resolved, resolve
+from chinwag.session import ChatSession, Totals, start_conversation
+from chinwag.store import Store
+
+
+def make_client(resolved: Resolved, settings: Settings) -> ChatClient:
+    # No silent SDK retries: the chat retries with a visible countdown (settings.retries).
+    return ChatClient(resolved.base_url, resolved.api_key, timeout=settings.timeout, max_retries=0)
+
+
+@dataclass
+class ChatContext:
+    settings: Settings
+    store: Store
+    personas: dict[str, PersonaSpec]
+    overrides: dict = field(default_factory=dict)  # --provider/--model/--base-url/--persona
+    model_overrides: dict = field(default_factory=dict)  # [models."name"] from config.toml
+    totals: Totals = field(default_factory=Totals)  # this run's spend, across conversations
+
+    def __post_init__(self) -> None:
+        self.overrides = {k: v for k, v in self.overrides.items() if v}
+        self.resolved = resolve(self.settings, overrides=self.overrides)
+        self.client = make_client(self.resolved, self.settings)
+
+    @property
+    def problem(self) -> str | None:
+        """What must be set before a request can go out (a key, a base URL), or None."""
+        return self.resolved.missing
+
+    def persona(self, name: str | None = None) -> PersonaSpec:
+        name = name or self.overrides.get("persona") or self.settings.persona
+        return self.personas.get(name) or self.personas["assistant"]
+
+    def new_session(self, conversation: Conversation | None = None) -> ChatSession:
+        if conversation is None:
+            conversation = start_conversation(self.settings, self.resolved, self.persona())
+        return ChatSession(
+            conversation,
+            self.store,
+            self.client,
+            prices=self.settings.prices,
+            session_totals=self.totals,
+            default_budget=self.settings.token_budget,
+            model_overrides=self.model_overrides,
+        )
+
+    def with_settings(self, settings: Settings) -> "ChatContext":
+        """A context for new settings: those chosen in the dialog win over the start-up flags
+        (but --persona, which only picks the first persona, stays)."""
+        overrides = {k: v for k, v in self.overrides.items() if k == "persona"}
+        return dataclasses.replace(self, settings=settings, overrides=overrides)
+
+    def apply_to(self, session: ChatSession) -> None:
+        """Make ``session`` use this context: its client, provider, model and settings."""
+        session.client = self.client
+        session.prices = self.settings.prices
+        session.default_budget = self.settings.token_budget
+        conversation = session.conversation
+        conversation.provider = self.resolved.name
+        if self.resolved.model:
+            session.set_model(self.resolved.model)
+        conversation.settings = self.settings.model_settings.over(conversation.settings)
+
+    def describe(self, session: ChatSession) -> str:
+        return f"{self.resolved.name} · {session.model}"

@@ -1,0 +1,42 @@
+"""Where Markdown text can be cut into pieces that render alone (no Textual here).
+
+While a reply streams, a top-level block (paragraph, list, code block, table...) that is not
+the last one can no longer change, so it is rendered once; only the last block, the live tail,
+is rendered again as text arrives. The cut points are where markdown-it starts a top-level block.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
+
+@lru_cache(maxsize=1)
+def _parser() -> "MarkdownIt":
+    from markdown_it import MarkdownIt  # loaded with the first reply, not at start-up
+
+    return MarkdownIt("commonmark").enable("strikethrough").enable("table")
+
+
+def block_starts(text: str) -> list[int]:
+    """The source line numbers where top-level blocks start, in order."""
+    tokens = _parser().parse(text)
+    return [token.map[0] for token in tokens if token.level == 0 and token.map is not None and token.nesting >= 0]
+
+
+def split_settled(text: str) -> tuple[str, str]:
+    """(the complete blocks, the last block which may still grow) of streamed ``text``.
+
+    Everything before the start of the last top-level block is settled; a text with one block or
+    none is all tail. Cuts are at line starts, so ``settled + tail == text``.
+    """
+    starts = block_starts(text)
+    if len(starts) < 2:
+        return "", text
+    lines = text.splitlines(keepends=True)
+    cut = sum(len(line) for line in lines[: starts[-1]])
+    return text[:cut], text[cut:]
+

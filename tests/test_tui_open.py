@@ -1,0 +1,106 @@
+"""Opening conversations: a loading line until the document is read, then the newest messages;
+a long conversation mounts only what is near the screen and every message stays reachable."""
+
+from __future__ import annotations
+
+from tui_helpers import SIZE, chat, make_app, screen_text, send, wait_for
+
+from chinwag.conversation import ASSISTANT, USER, Conversation, Message
+from chinwag.tui.messages import OpenConversation
+from chinwag.tui.widgets.chat_log import ChatLog
+from chinwag.tui.widgets.message import MessageView
+
+
+def long_conversation(count: int) -> Conversation:
+    conversation = Conversation(title=f"{count} messages")
+    for n in range(count):
+        role = USER if n % 2 == 0 else ASSISTANT
+        text = f"message number {n}" + ("\n\n```python\nprint('code')\n```" if n % 10 == 1 else "")
+        conversation.add(Message(role, text))
+    return conversation
+
+
+async def test_a_chat_opening_a_document_says_so_and_keeps_a_draft(chat_server):
+    app = make_app(chat_server)
+    app.resume_id = "20260101-000000-abcdef"  # never read: the app is told nothing more
+    app.read_conversation = lambda conv_id: None
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "Opening conversation 20260101-000000-abcdef" in screen_text(app), "loading")
+        assert chat(app).title == "Opening…"
+        await send(pilot, "typed while it opens")
+        assert chat(app).composer.text == "typed while it opens"  # kept, not sent anywhere
+        assert chat_server.chat_requests == []
+        chat(app).post_message(OpenConversation(long_conversation(6)))
+        await wait_for(pilot, lambda: "message number 5" in screen_text(app), "opened")
+        assert "Opening conversation" not in screen_text(app)
+        assert chat(app).title == "6 messages"
+
+
+async def test_two_thousand_messages_mount_a_screenful_and_scroll_to_the_first(chat_server):
+    conversation = long_conversation(2000)
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        chat(app).post_message(OpenConversation(conversation))
+        log = chat(app).query_one(ChatLog)
+        await wait_for(pilot, lambda: "message number 1999" in screen_text(app), "the newest message")
+        mounted = len(log.query(MessageView))
+        assert mounted < 60, f"{mounted} views mounted for one screen"
+        assert log.max_scroll_y > 2000  # the scrollbar stands for the whole conversation
+        log.focus()
+        await pilot.press("home")
+        await wait_for(pilot, lambda: log.views()[0].message is conversation.messages[0]
+                       and log.views()[0].region.overlaps(log.region), "the first message on screen")
+        await pilot.pause(0.2)
+        first = log.views()[0]
+        assert first.message is conversation.messages[0] and first.region.overlaps(log.region)  # and it stays
+        assert len(log.query(MessageView)) < 80
+        for _ in range(3):
+            await pilot.press("pagedown")
+        await pilot.pause(0.1)
+        visible = [v for v in log.views() if v.region.overlaps(log.region)]
+        assert visible and visible[0].message is not conversation.messages[0]
+        await pilot.press("end")
+        await wait_for(pilot, lambda: any(v.message is conversation.messages[-1] and v.region.overlaps(log.region)
+                                          for v in log.views()), "back at the newest")
+
+
+async def test_page_up_from_the_composer_walks_back_through_history(chat_server):
+    conversation = long_conversation(300)
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        chat(app).post_message(OpenConversation(conversation))
+        log = chat(app).query_one(ChatLog)
+        await wait_for(pilot, lambda: "message number 299" in screen_text(app), "the newest message")
+        chat(app).composer.focus()
+        seen: set[int] = set()
+
+        def look() -> None:
+            seen.update(conversation.messages.index(v.message) for v in log.views() if v.region.overlaps(log.region))
+
+        await pilot.pause(0.1)
+        look()
+        for _ in range(400):
+            await pilot.press("pageup")
+            await pilot.pause(0.01)
+            look()
+            if log.scroll_y == 0 and log.lo == 0:
+                break
+        first_on_screen = [v for v in log.views() if v.region.overlaps(log.region)][0]
+        assert first_on_screen.message is conversation.messages[0]
+        # Every message passed across the screen on the way up: none was skipped.
+        assert set(range(len(conversation.messages))) - seen == set()
+
+
+async def test_sending_in_a_long_conversation_shows_the_new_exchange(chat_server):
+    chat_server.reply("the answer")
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        chat(app).post_message(OpenConversation(long_conversation(500)))
+        log = chat(app).query_one(ChatLog)
+        await wait_for(pilot, lambda: "message number 499" in screen_text(app), "the newest message")
+        log.focus()
+        await pilot.press("home")
+        await wait_for(pilot, lambda: log.lo == 0, "at the top")
+        await send(pilot, "one more question")
+        await wait_for(pilot, lambda: log.views()[-1].message.content == "the answer"
+                       and log.views()[-1].region.overlaps(log.region), "the reply on screen")
