@@ -387,3 +387,20 @@ async def test_search_from_the_bottom_of_a_short_list(chat_server):
         assert titles(app)[0] == "Question number 3"  # ranked: the shortest text with the phrase first
         assert sorted(titles(app)) == sorted(["Question number 3", *(f"Question number {n}" for n in range(30, 40))])
         assert [n.message for n in app._notifications if n.severity == "error"] == []
+
+
+async def test_the_palette_offers_what_the_screen_on_top_can_do(chat_server, three):
+    from textual.app import SystemCommand
+
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        titles = lambda: [c.title for c in app.get_system_commands(app.screen) if isinstance(c, SystemCommand)]
+        assert "Regenerate reply" in titles() and "Rename conversation" not in titles()
+        await open_history(pilot, 3)
+        assert "Rename conversation" in titles() and "Delete conversation" in titles()
+        # The chat is hidden under the history: its commands are not offered to act on it unseen.
+        assert "Regenerate reply" not in titles() and "Send message" not in titles()
+        await focus_row(pilot, 1)
+        [rename] = [c for c in app.get_system_commands(app.screen) if c.title == "Rename conversation"]
+        rename.callback()
+        await wait_for(pilot, lambda: isinstance(app.screen, TextPrompt), "the rename dialog from the palette")

@@ -336,3 +336,36 @@ def test_snapshot_settings(snap_compare):
 
     app = settings_host(load_models)
     assert snap_compare(app, terminal_size=SIZE, run_before=models_loaded)
+
+
+def test_snapshot_rename_dialog(snap_compare):
+    from chinwag.tui.screens.dialogs import TextPrompt
+
+    app = Host(lambda: TextPrompt("Rename conversation", "Weather complaints", "A title cannot be empty."))
+    assert snap_compare(app, terminal_size=SIZE)
+
+
+def test_snapshot_confirm_dialog(snap_compare):
+    from rich.text import Text
+
+    from chinwag.tui.screens.dialogs import Confirm
+
+    question = Text("Delete ")
+    question.append("Weather complaints", style="bold")
+    question.append("? Its file is removed for good.")
+    app = Host(lambda: Confirm("Delete conversation", question, "y or Enter deletes · n or Escape keeps it"))
+    assert snap_compare(app, terminal_size=SIZE)
+
+
+def test_snapshot_export_dialog(snap_compare):
+    from pathlib import Path
+
+    from chinwag.tui.screens.export import ExportScreen
+
+    app = Host(lambda: ExportScreen("Weather complaints", Path("/home/me/notes")))
+    assert snap_compare(app, terminal_size=SIZE)
+
+
+def test_snapshot_persona_editor(snap_compare):
+    app = Host(lambda: PersonaEditor(PERSONAS["sassy"], PERSONAS))
+    assert snap_compare(app, terminal_size=SIZE)

@@ -110,3 +110,45 @@ def test_reply_with_a_thinking_block(snap_compare):
     settings = Settings(provider="custom", base_url="http://127.0.0.1:9/v1", model="o3", theme="chinwag-dark")
     app = ChinwagApp(settings, conversation=thinking_conversation())
     assert snap_compare(app, terminal_size=(120, 30), run_before=thinking_open)
+
+
+def test_history_screen(snap_compare, monkeypatch):
+    """F2 over three saved conversations, the newest highlighted with its preview."""
+    import time
+
+    from chinwag.store import Store
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    store = Store()
+    for number, (title, question, answer) in enumerate([
+        ("Weather complaints", "What is the weather like this week?", "Grey. Obviously."),
+        ("Tea haiku", "Write a haiku about tea", "Steam curls from the cup"),
+        ("Regex help", "How do I match a date?", "Use `\\d{4}-\\d{2}-\\d{2}`, then check the calendar."),
+    ]):
+        when = f"2026-11-2{number + 1}T10:00:00Z"
+        conversation = Conversation(id=f"2026112{number + 1}-100000-00000{number}", title=title, created_at=when,
+                                    model="gpt-4o-mini", provider="custom")
+        conversation.add(Message(USER, question, created_at=when))
+        conversation.add(Message(ASSISTANT, answer, created_at=when, model="gpt-4o-mini", finish_reason="stop"))
+        conversation.updated_at = when
+        store.save(conversation)
+
+    async def history_ready(pilot) -> None:
+        from chinwag.tui.screens.history import HistoryScreen
+
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, HistoryScreen), "history")
+        screen = pilot.app.screen
+        await wait_for(pilot, lambda: screen.table.row_count == 3, "the rows")
+        await wait_for(pilot, lambda: "Steam" in str(screen.query_one("#history-preview").render())
+                       or "Use" in str(screen.query_one("#history-preview").render()), "the preview")
+        screen.search.cursor_blink = False
+        await pilot.pause(0.2)
+
+    try:
+        app = ChinwagApp(Settings(provider="custom", base_url="http://127.0.0.1:9/v1", model="gpt-4o-mini"))
+        assert snap_compare(app, terminal_size=(120, 30), run_before=history_ready)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

@@ -29,7 +29,13 @@ from chinwag.providers import resolve
 from chinwag.sanitize import clean
 from chinwag.store import Store, StoreError
 from chinwag.tui.keys import help_rows, keymap_warnings
-from chinwag.tui.messages import ContextChanged, ConversationDeleted, ConversationRenamed, OpenConversation
+from chinwag.tui.messages import (
+    ContextChanged,
+    ConversationDeleted,
+    ConversationRenamed,
+    OpenConversation,
+    Recovered,
+)
 from chinwag.tui.screens.chat import ChatScreen
 from chinwag.tui.screens.help import HelpScreen
 from chinwag.tui.screens.settings import SettingsScreen
@@ -98,7 +104,18 @@ class ChinwagApp(ServedApp):
         # After the first frame: slow loads would otherwise hold the GIL while we paint.
         if self.resume_id:
             self.read_conversation(self.resume_id)
+        self.recover()
         self.warm_up(self.chat.session.model)
+
+    @work(thread=True, exit_on_error=False, group="recover")
+    def recover(self) -> None:
+        """Offer back a draft that a failed save kept last time (and save its conversation)."""
+        from chinwag import recovery
+
+        found = recovery.restore(self.context.store)
+        if found is not None:
+            message = Recovered(found.draft, found.saved_at, found.conversation, found.restored)
+            self.call_from_thread(self.chat.post_message, message)
 
     @work(thread=True, exit_on_error=False, group="open")
     def read_conversation(self, conv_id: str) -> None:

@@ -43,3 +43,14 @@ class ConversationDeleted(Message):
     def __init__(self, conv_id: str) -> None:
         super().__init__()
         self.conv_id = conv_id
+
+
+class Recovered(Message):
+    """At start-up: a draft (and maybe its conversation) that a failed save kept last time."""
+
+    def __init__(self, draft: str, saved_at: str, conversation: Conversation | None, restored: bool) -> None:
+        super().__init__()
+        self.draft = draft
+        self.saved_at = saved_at
+        self.conversation = conversation
+        self.restored = restored  # the conversation is saved back in the store now

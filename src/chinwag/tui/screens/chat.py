@@ -8,6 +8,7 @@ changes happen here. The app tells it of changes made elsewhere with the Message
 from __future__ import annotations
 
 import math
+import threading
 import time
 from pathlib import Path
 
@@ -29,7 +30,14 @@ from chinwag.retry import RetryPolicy
 from chinwag.sanitize import clean, split_unfinished
 from chinwag.session import ChatSession, save_problem
 from chinwag.store import StoreError
-from chinwag.tui.messages import ContextChanged, ConversationDeleted, ConversationRenamed, OpenConversation
+from chinwag.merge import Merged
+from chinwag.tui.messages import (
+    ContextChanged,
+    ConversationDeleted,
+    ConversationRenamed,
+    OpenConversation,
+    Recovered,
+)
 from chinwag.tui.screens.attach import AttachScreen
 from chinwag.tui.screens.export import open_export
 from chinwag.tui.screens.personas import PersonaScreen
@@ -40,6 +48,7 @@ from chinwag.tui.widgets.message import MessageView, status_of
 from chinwag.tui.widgets.token_meter import TokenMeter
 
 DRAFT_DEBOUNCE = 0.15
+LOOK_FOR_OTHERS = 3.0  # seconds between looks at whether another process saved this conversation
 FRAME = 1 / 10  # how often streamed text reaches the screen (each frame redraws the chat pane)
 NARROW = 70  # below this width the sidebar hides itself
 
@@ -83,6 +92,7 @@ class ChatScreen(Screen):
         super().__init__()
         self.context = context
         self.session = context.new_session()
+        self.session.on_merge = self._merged
         self.opening = opening
         self.reply_worker: Worker | None = None
         self.retry = RetryPolicy(context.settings.retries)
@@ -112,6 +122,7 @@ class ChatScreen(Screen):
         return self.query_one(Composer)
 
     async def on_mount(self) -> None:
+        self.set_interval(LOOK_FOR_OTHERS, self.look_for_others)
         self.composer.border_title = "Message (Enter send · ctrl+j newline · ctrl+o attach file)"
         if self.opening:
             self.refresh_header()
@@ -158,6 +169,7 @@ class ChatScreen(Screen):
         self.cancel_countdown()
         self.retry.reset()
         self.session = session
+        session.on_merge = self._merged
         self.opening = None
         self.composer.clear()
         await self.show_conversation()
@@ -188,6 +200,54 @@ class ChatScreen(Screen):
         else:
             self.log_view.clear_notices()
             self.notify(f"Using {clean(event.context.describe(self.session))}", markup=False)
+
+    @on(Recovered)
+    async def recovered(self, event: Recovered) -> None:
+        """Offer back what a failed save kept last time: its conversation and the draft."""
+        when = f" ({event.saved_at})" if event.saved_at else ""
+        fresh = not self.session.conversation.messages and not self.opening
+        if event.conversation is not None and fresh:
+            await self.open_session(self.context.new_session(event.conversation))
+        if event.draft and not self.composer.text:
+            self.composer.text = event.draft
+            where = "in the composer"
+        else:
+            where = "kept in the notice below" if event.draft else ""
+        parts = ["chinwag could not save last time" + when + "."]
+        if event.conversation is not None:
+            parts.append("The conversation is saved now." if event.restored
+                         else "The conversation still cannot be saved; it is kept for the next start.")
+        if event.draft:
+            parts.append(f"Your unsent draft is {where}.")
+        await self.log_view.notice(" ".join(parts), "warning")
+        if event.draft and where != "in the composer":
+            await self.log_view.notice(event.draft, "info")
+
+    # -- another process writing the same conversation --------------------------------
+
+    def _merged(self, merged: Merged) -> None:
+        """The session took in what another process saved (called from the session, which may
+        be saving in a thread)."""
+        if threading.get_ident() == self.app._thread_id:
+            self.call_later(self._show_merged, merged)
+        else:
+            self.app.call_from_thread(self.call_later, self._show_merged, merged)
+
+    async def _show_merged(self, merged: Merged) -> None:
+        path = self.session.conversation.path
+        if self.log_view.messages != path and not self.replying:
+            await self.log_view.show(path)
+        self.refresh_header()
+        self.update_meter()
+        if merged.messages:
+            count = len(merged.messages)
+            self.notify(f"{count} message{'s' if count != 1 else ''} from another chinwag window "
+                        "joined this conversation.", markup=False)
+
+    def look_for_others(self) -> None:
+        """Take in what another process saved to this conversation (one stat when nothing did)."""
+        if not self.opening and not self.replying and self.session.conversation.messages:
+            self.session.refresh()
 
     @on(ConversationRenamed)
     def conversation_renamed(self, event: ConversationRenamed) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
@@ -267,6 +267,18 @@ class HistoryScreen(Screen[Conversation | None]):
 
     def action_focus_table(self) -> None:
         self.table.focus()
+
+    def commands(self) -> list[SystemCommand]:
+        """What the command palette offers here: acts on the highlighted conversation."""
+        return [
+            SystemCommand("Resume conversation", "Open the highlighted conversation in the chat", self.action_resume),
+            SystemCommand("Rename conversation", "Give the highlighted conversation a new title", self.action_rename),
+            SystemCommand("Delete conversation", "Remove the highlighted conversation (asks first)",
+                          self.action_delete),
+            SystemCommand("Export conversation", "Write the highlighted conversation as Markdown, HTML, text "
+                          "or JSON", self.action_export),
+            SystemCommand("Close history", "Back to the chat", self.action_close),
+        ]
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -1,0 +1,52 @@
+"""Keys: every binding has an id; [keys] in config.toml moves one to other keys, F1 shows it."""
+
+from __future__ import annotations
+
+from tui_helpers import SIZE, chat, make_app, screen_text, send, wait_for
+
+from chinwag.config import load_settings
+from chinwag.paths import config_file
+from chinwag.tui.keys import binding_ids, help_rows
+
+
+def test_every_binding_has_an_id_and_a_description():
+    ids = binding_ids()
+    assert {"chat.stop", "chat.new", "chat.regenerate", "app.history", "app.quit", "history.rename"} <= set(ids)
+    assert all(binding.description for binding in ids.values())
+
+
+def test_keys_table_in_config_is_read_and_bad_entries_are_reported(tmp_path):
+    path = config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('[keys]\n"chat.new" = "f9"\n"chat.stop" = 3\n"app.help" = " f1 , ctrl+h "\n')
+    settings, warnings = load_settings()
+    assert settings.keys == {"chat.new": "f9", "app.help": "f1,ctrl+h"}
+    assert any("keys.chat.stop" in warning for warning in warnings)
+
+
+def test_help_shows_the_keys_in_force():
+    rows = help_rows({"chat.new": "f9"})
+    assert ("Chat", "f9", "New chat") in rows
+    assert ("Chat", "ctrl+n", "New chat") not in rows
+
+
+async def test_a_remapped_key_does_the_job_and_the_old_one_no_longer_does(chat_server):
+    chat_server.reply("hello back")
+    app = make_app(chat_server, keys={"chat.new": "f9"})
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hello")
+        await wait_for(pilot, lambda: "hello back" in screen_text(app), "the reply")
+        first = chat(app).session.conversation.id
+        await pilot.press("ctrl+n")
+        await pilot.pause(0.1)
+        assert chat(app).session.conversation.id == first  # ctrl+n is free for the terminal now
+        await pilot.press("f9")
+        await wait_for(pilot, lambda: chat(app).session.conversation.id != first, "a new conversation")
+
+
+async def test_unknown_binding_ids_are_named_at_start(chat_server):
+    app = make_app(chat_server, keys={"chat.nonsense": "f9"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.1)
+        messages = [str(n.message) for n in app._notifications]
+        assert any("chat.nonsense" in m and "unknown" in m for m in messages)
