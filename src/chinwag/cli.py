@@ -325,8 +325,8 @@ def cmd_usage(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(f"--since: {exc}") from None
     prices = config.load_settings()[0].prices
-    rows = Store().usage(local_midnight_utc(since) if since else None)
-    groups = usage.grouped(rows, args.by, prices)
+    found = Store().usage(local_midnight_utc(since) if since else None)
+    groups = usage.grouped(found, args.by, prices)
     total = usage.total(groups.values())
     if args.json:
         print(json.dumps({
@@ -339,11 +339,14 @@ def cmd_usage(args: argparse.Namespace) -> int:
     if not groups:
         print("No usage recorded" + (f" since {since:%Y-%m-%d}." if since else " yet."), file=sys.stderr)
         return 0
-    print(_table(usage_rows(args.by, groups, total)))
+    rows = usage_rows(args.by, groups, total)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:  # names left, numbers right
+        print("  ".join([row[0].ljust(widths[0])] + [cell.rjust(w) for cell, w in zip(row[1:], widths[1:])]))
     notes = []
     if total.estimated:
         notes.append("~ includes replies whose server sent no usage: chinwag counted them itself.")
-    unpriced = sorted({_clean(row.model) for row in rows
+    unpriced = sorted({_clean(row.model) for row in found
                        if usage.cost_of(row.model, row.provider, 0, 0, 0, prices) is None})
     if unpriced:
         notes.append("unknown: no price for " + ", ".join(unpriced)

@@ -161,7 +161,7 @@ def excerpt(text: str, start: int = 0, end: int = 0, width: int = SNIPPET_WIDTH)
     rest = " ".join(text[start:start + 2 * width].split())
     if before and start and text[start - 1].isspace():
         before += " "
-    keep = min(len(before), max(width // 4, width - len(rest)))
+    keep = min(len(before), width // 4)  # the hit near the start: a narrow column still shows it
     line = before[len(before) - keep:] + rest
     cut_left = keep < len(before) or start - width > 0
     cut_right = len(line) > width or start + 2 * width < len(text)

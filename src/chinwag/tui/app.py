@@ -53,6 +53,7 @@ class ChinwagApp(ServedApp):
         Binding("f1", "help", "Help", id="app.help"),
         Binding("f2", "history", "History", id="app.history"),
         Binding("f4", "settings", "Settings", id="app.settings"),
+        Binding("f5", "usage", "Usage", id="app.usage"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
     ]
 
@@ -143,6 +144,7 @@ class ChinwagApp(ServedApp):
             yield from commands()
         yield SystemCommand("History", "Browse, search and resume saved conversations", self.action_history)
         yield SystemCommand("Settings", "Provider, model, temperature, budget and theme", self.action_settings)
+        yield SystemCommand("Usage", "Tokens and cost over time, by model, persona or provider", self.action_usage)
         yield SystemCommand("Keys", "Every key and what it does", self.action_help)
         yield from super().get_system_commands(screen)
         for name in sorted(self.available_themes):
@@ -171,6 +173,12 @@ class ChinwagApp(ServedApp):
                 self.chat.post_message(OpenConversation(conversation))
 
         self.push_screen(HistoryScreen(self.context.store, self.chat.session.conversation.id), chosen)
+
+    def action_usage(self) -> None:
+        from chinwag.tui.screens.usage import UsageScreen
+
+        if not isinstance(self.screen, UsageScreen):
+            self.push_screen(UsageScreen(self.context.store, self.settings.prices))
 
     def on_history_screen_renamed(self, event) -> None:
         self.chat.post_message(ConversationRenamed(event.conversation.id, event.conversation.title))

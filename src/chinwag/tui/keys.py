@@ -18,6 +18,7 @@ def _sections() -> list[tuple[str, list[Binding]]]:
     from chinwag.tui.app import ChinwagApp
     from chinwag.tui.screens.chat import ChatScreen
     from chinwag.tui.screens.history import HistoryScreen
+    from chinwag.tui.screens.usage import UsageScreen
     from chinwag.tui.widgets.composer import Composer
     from chinwag.tui.widgets.history_table import HistoryTable
 
@@ -27,6 +28,7 @@ def _sections() -> list[tuple[str, list[Binding]]]:
         ("Anywhere", [b for b in ChinwagApp.BINDINGS if isinstance(b, Binding)]),
         ("History", [b for b in HistoryScreen.BINDINGS if isinstance(b, Binding)]),
         ("History", [b for b in HistoryTable.BINDINGS if isinstance(b, Binding)]),
+        ("Usage", [b for b in UsageScreen.BINDINGS if isinstance(b, Binding)]),
     ]
 
 
