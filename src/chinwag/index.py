@@ -541,10 +541,12 @@ class Index:
             found = [(_from_key(key), rowid) for key, rowid in rows]
             return [(known[conv_id][0], rowid) for conv_id, rowid in found if conv_id in known]
 
-    def text(self, rowid: int) -> tuple[str, str]:
-        """(title, body) as indexed; empty when the document changed since."""
-        row = self._run(lambda con: con.execute("SELECT title, body FROM text WHERE rowid = ?", (rowid,)).fetchone())
-        return (row[0], row[1]) if row else ("", "")
+    def texts(self, rowids: list[int]) -> dict[int, tuple[str, str]]:
+        """(title, body) by rowid as indexed; a rowid whose document changed since is missing."""
+        marks = ",".join("?" * len(rowids))
+        rows = self._run(lambda con: con.execute(
+            f"SELECT rowid, title, body FROM text WHERE rowid IN ({marks})", rowids).fetchall())
+        return {rowid: (title, body) for rowid, title, body in rows}
 
     def usage(self, since: str | None = None) -> list[UsageRow]:
         """Usage summed per local day, model, provider, persona and estimated-or-not; ``since``

@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 TMP_MARK = ".json.tmp-"  # temp files are named .<id>.json.tmp-<random>
 NEW_FILE_MODE = 0o600  # conversations are private; an existing file keeps its own mode
 STALE_TMP_SECONDS = 60
+SNIPPET_BATCH = 50  # hits whose text is read together for their snippets
 TYPING_MAX_AGE = 1.0  # seconds: how stale the stamps may be for a search typed in the history screen
 LEGACY_INDEX = "index.json"  # wave 1's listing index, now in the cache dir; never a document
 
@@ -115,6 +116,19 @@ class Hit:
 
     def __repr__(self) -> str:
         return f"Hit({self.summary.id!r}, {self.snippet!r})"
+
+
+class _Texts:
+    """The indexed text of a batch of hits, read in one query when the first snippet is wanted."""
+
+    def __init__(self, index: Index, rowids: list[int]) -> None:
+        self.index, self.rowids = index, rowids
+        self.texts: dict[int, tuple[str, str]] | None = None
+
+    def get(self, rowid: int) -> tuple[str, str]:
+        if self.texts is None:
+            self.texts = self.index.texts(self.rowids)
+        return self.texts.get(rowid, ("", ""))
 
 
 class Store:
@@ -253,16 +267,20 @@ class Store:
             return
         if time.monotonic() - self.index.synced_at >= max_age:
             self.sync()
-        terms = query.terms
-        for summary, rowid in self.index.search(query, stop):
+        found = self.index.search(query, stop)
+        for start in range(0, len(found), SNIPPET_BATCH):
             if stop is not None and stop():
                 return
-            yield Hit(summary, lambda rowid=rowid: make_snippet(*self.index.text(rowid), terms))
+            batch = found[start:start + SNIPPET_BATCH]
+            texts = _Texts(self.index, [rowid for _, rowid in batch])
+            for summary, rowid in batch:
+                yield Hit(summary, lambda rowid=rowid, texts=texts: make_snippet(*texts.get(rowid), query.terms))
 
-    def usage(self, since: str | None = None) -> list[UsageRow]:
+    def usage(self, since: str | None = None, sync: bool = True) -> list[UsageRow]:
         """Every reply's usage, summed per local day, model, provider and persona (from the index);
-        ``since``: a UTC stamp."""
-        self.sync()
+        ``since``: a UTC stamp. ``sync=False``: as the index has it, without checking the files."""
+        if sync:
+            self.sync()
         return self.index.usage(since)
 
     # -- internals -----------------------------------------------------------

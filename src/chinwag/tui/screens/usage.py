@@ -121,6 +121,7 @@ class UsageScreen(Screen[None]):
         self.prices = prices or {}
         self.today = today
         self.rows: list[UsageRow] | None = None  # every day's figures, once read
+        self.checked = False  # the files were checked against the index since the screen opened
         self.range_index = 1  # 30 days
         self.group_index = 0
         self.metric = "cost"
@@ -148,8 +149,16 @@ class UsageScreen(Screen[None]):
         self.run_worker(self._read, thread=True, exclusive=True, group="usage", exit_on_error=False)
 
     def _read(self) -> None:
-        rows = self.store.usage()
-        self.app.call_from_thread(self._loaded, rows)
+        """What the index holds at once, then again if checking the files changed anything (the
+        check stats every file: in a thread that shares the GIL with the screen, that is slow)."""
+        self.app.call_from_thread(self._loaded, self.store.usage(sync=False))
+        if self.store.sync():
+            self.app.call_from_thread(self._loaded, self.store.usage(sync=False))
+        self.app.call_from_thread(self._checked)
+
+    def _checked(self) -> None:
+        self.checked = True
+        self.draw()
 
     def _loaded(self, rows: list[UsageRow]) -> None:
         self.rows = rows
@@ -253,6 +262,8 @@ class UsageScreen(Screen[None]):
 
     def note(self, everything: Figures) -> str:
         parts = [f"{self.range.label} · by {self.group} · charting {self.metric}"]
+        if not self.checked:
+            parts.append("checking for changed conversations…")
         if not everything.requests:
             parts.append("no replies with usage yet")
         if everything.estimated:
