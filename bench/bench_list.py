@@ -50,6 +50,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="chinwag-bench-") as tmp:
         root = Path(tmp)
         gen, _ = timed(lambda: generate(root, args.count, args.messages))
+        time.sleep(2.1)  # files younger than 2 s are read again at every listing (coarse mtimes): let them age
         size = sum(p.stat().st_size for p in root.iterdir()) / 1e6
         print(f"generated {args.count} conversations x {args.messages} messages ({size:.0f} MB) in {gen:.1f} s")
 

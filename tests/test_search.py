@@ -145,3 +145,19 @@ def test_excerpt_is_short_clean_and_marks_cuts():
     long = "word " * 100
     cut = excerpt(long, 250, 254)
     assert cut.startswith("…") and cut.endswith("…") and len(cut) <= 82 and "\n" not in cut
+
+
+def test_few_hits_are_ranked_as_fts5_bm25_ranks_them(tmp_path):
+    # A one-term search with few hits is ranked in Python (FTS5's bm25() would scan the index a
+    # second time): the order must be the one bm25() gives.
+    store = Store(tmp_path / "conversations")
+    texts = {"once": "a kestrel " + "x " * 50, "thrice": "kestrel kestrel kestrel " + "y " * 50,
+             "short": "kestrel", "long": "kestrel " + "z " * 400}
+    for n, (title, text) in enumerate(texts.items()):
+        store.save(make(title, (text,), f"2026-01-0{n + 1}T10:00:00Z"))
+    store.save(make("Kestrel in the title", ("nothing",), "2026-01-09T10:00:00Z"))
+    ours = titles(store, "kestrel")
+    sql = ("SELECT docs.title FROM text JOIN docs ON docs.rowid = text.rowid WHERE text MATCH '\"kestrel\"' "
+           "ORDER BY text.rank")
+    assert ours == [row[0] for row in store.index.con.execute(sql)]
+    assert ours[0] == "Kestrel in the title"

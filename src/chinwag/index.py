@@ -144,6 +144,36 @@ def unreadable_entry(conv_id: str, reason: str, stamp: Stamp) -> Entry:
     return Entry(unreadable(conv_id, reason, stamp), settled(stamp))
 
 
+# -- ranking ---------------------------------------------------------------------------------
+
+RANK_HERE = 300  # a one-term search with at most this many hits is ranked in Python (see search)
+TITLE_WEIGHT, K1, B = 10.0, 1.2, 0.75  # as FTS5's bm25(text, 10.0, 1.0, 1.0)
+
+
+class Found(list):
+    """(summary, text rowid) of each hit, best first; ``texts``: (title, body) of those already read."""
+
+    def __init__(self, hits: list[tuple[Summary, int]], texts: dict[int, tuple[str, str]] | None = None) -> None:
+        super().__init__(hits)
+        self.texts = texts or {}
+
+
+def _ranked(rows: list[tuple[bytes, int, str]], texts: dict[int, tuple[str, str]], term: str) -> list:
+    """BM25 of one term over ``rows`` (the term's document frequency is the same for all of them,
+    so it does not change the order), then the newest first among equals."""
+    needle = match_key(term)
+    counted = []
+    for row in rows:
+        title, body = texts.get(row[1], ("", ""))
+        freq = TITLE_WEIGHT * match_key(title).count(needle) + match_key(body).count(needle)
+        counted.append((row, freq, len(title) + len(body)))
+    average = sum(size for _, _, size in counted) / len(counted) if counted else 1.0
+    scored = [(freq * (K1 + 1) / (freq + K1 * (1 - B + B * size / (average or 1.0))), row) for row, freq, size in counted]
+    scored.sort(key=lambda item: item[1][2], reverse=True)  # newest first among equal scores (stable)
+    scored.sort(key=lambda item: item[0], reverse=True)
+    return [row for _, row in scored]
+
+
 # -- the file ------------------------------------------------------------------------------
 
 SCHEMA = f"""
@@ -494,18 +524,22 @@ class Index:
                 self._ordered = ordered
             return list(self._ordered)
 
-    def search(self, query: Query, stop: Callable[[], bool] | None = None) -> list[tuple[Summary, int]]:
-        """(summary, text rowid) of the conversations that match, best first (newest first when
-        only filters or short terms are given). An empty list when ``stop()`` turned true."""
+    def search(self, query: Query, stop: Callable[[], bool] | None = None) -> Found:
+        """The conversations that match, best first (newest first when only filters or short
+        terms are given); empty when ``stop()`` turned true.
+
+        Ranking is BM25 (the title weighs 10 times the messages). FTS5's bm25() scans the index
+        a second time for each term's document frequency, which doubles the cost of a long
+        phrase; for one term the frequency is the same for every hit, so when the hits are few
+        they are read and ranked here by the same formula instead (their text is then at hand
+        for the snippets too)."""
         where, params = ["docs.error IS NULL"], []
         if query.indexed:
             source = "text JOIN docs ON docs.rowid = text.rowid"
             where.append("text MATCH ?")
             params.append(query.fts())
-            order = "text.rank, docs.updated_utc DESC"
         else:
             source = "docs JOIN text ON text.rowid = docs.rowid"
-            order = "docs.updated_at DESC, docs.created_at DESC, docs.id DESC"
         for term in query.short:
             patterns = like_patterns(term)
             where.append("(" + " OR ".join(f"text.{column} LIKE ? ESCAPE '\\'"
@@ -521,13 +555,22 @@ class Index:
         if query.before:
             where.append("docs.created_utc < ?")
             params.append(query.before)
-        sql = f"SELECT docs.id, docs.rowid FROM {source} WHERE {' AND '.join(where)} ORDER BY {order}"
+        select = f"SELECT docs.id, docs.rowid, docs.updated_utc FROM {source} WHERE {' AND '.join(where)}"
+        recent = "docs.updated_at DESC, docs.created_at DESC, docs.id DESC"
+        texts: dict[int, tuple[str, str]] = {}
 
-        def work(con: sqlite3.Connection) -> list[tuple[str, int]]:
+        def work(con: sqlite3.Connection) -> list[tuple[bytes, int, str]]:
             if stop is not None:
                 con.set_progress_handler(lambda: 1 if stop() else 0, 20_000)
             try:
-                return con.execute(sql, params).fetchall()
+                if not query.indexed:
+                    return con.execute(f"{select} ORDER BY {recent}", params).fetchall()
+                if len(query.terms) == 1:
+                    few = con.execute(f"{select} LIMIT {RANK_HERE + 1}", params).fetchall()
+                    if len(few) <= RANK_HERE:
+                        texts.update(self._texts(con, [row[1] for row in few]))
+                        return _ranked(few, texts, query.terms[0])
+                return con.execute(f"{select} ORDER BY text.rank, docs.updated_utc DESC", params).fetchall()
             except sqlite3.OperationalError as exc:
                 if "interrupted" in str(exc):
                     return []
@@ -538,15 +581,22 @@ class Index:
         with self.lock:
             rows = self._run(work)
             known = self._loaded()
-            found = [(_from_key(key), rowid) for key, rowid in rows]
-            return [(known[conv_id][0], rowid) for conv_id, rowid in found if conv_id in known]
+            found = [(_from_key(key), rowid) for key, rowid, _ in rows]
+            return Found([(known[conv_id][0], rowid) for conv_id, rowid in found if conv_id in known], texts)
 
     def texts(self, rowids: list[int]) -> dict[int, tuple[str, str]]:
         """(title, body) by rowid as indexed; a rowid whose document changed since is missing."""
-        marks = ",".join("?" * len(rowids))
-        rows = self._run(lambda con: con.execute(
-            f"SELECT rowid, title, body FROM text WHERE rowid IN ({marks})", rowids).fetchall())
-        return {rowid: (title, body) for rowid, title, body in rows}
+        return self._run(lambda con: self._texts(con, rowids))
+
+    @staticmethod
+    def _texts(con: sqlite3.Connection, rowids: list[int]) -> dict[int, tuple[str, str]]:
+        out: dict[int, tuple[str, str]] = {}
+        for start in range(0, len(rowids), 500):
+            chunk = rowids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for rowid, title, body in con.execute(f"SELECT rowid, title, body FROM text WHERE rowid IN ({marks})", chunk):
+                out[rowid] = (title, body)
+        return out
 
     def usage(self, since: str | None = None) -> list[UsageRow]:
         """Usage summed per local day, model, provider, persona and estimated-or-not; ``since``

@@ -121,9 +121,9 @@ class Hit:
 class _Texts:
     """The indexed text of a batch of hits, read in one query when the first snippet is wanted."""
 
-    def __init__(self, index: Index, rowids: list[int]) -> None:
+    def __init__(self, index: Index, rowids: list[int], known: dict[int, tuple[str, str]]) -> None:
         self.index, self.rowids = index, rowids
-        self.texts: dict[int, tuple[str, str]] | None = None
+        self.texts: dict[int, tuple[str, str]] | None = known if all(r in known for r in rowids) else None
 
     def get(self, rowid: int) -> tuple[str, str]:
         if self.texts is None:
@@ -272,7 +272,7 @@ class Store:
             if stop is not None and stop():
                 return
             batch = found[start:start + SNIPPET_BATCH]
-            texts = _Texts(self.index, [rowid for _, rowid in batch])
+            texts = _Texts(self.index, [rowid for _, rowid in batch], found.texts)
             for summary, rowid in batch:
                 yield Hit(summary, lambda rowid=rowid, texts=texts: make_snippet(*texts.get(rowid), query.terms))
 
@@ -281,7 +281,10 @@ class Store:
         ``since``: a UTC stamp. ``sync=False``: as the index has it, without checking the files."""
         if sync:
             self.sync()
-        return self.index.usage(since)
+        try:
+            return self.index.usage(since)
+        except IndexUnavailable as exc:
+            raise StoreError(f"The usage index cannot be used: {exc}") from None
 
     # -- internals -----------------------------------------------------------
 

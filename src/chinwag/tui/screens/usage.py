@@ -7,6 +7,7 @@ the range (r), the breakdown (g) and cost or tokens (c); nothing here reads a do
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -141,17 +142,22 @@ class UsageScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.draw())
-        self.load()
+        # The first frame shows what the index holds (one grouped query, a few ms); the files
+        # are checked after it, in a thread: statting every file takes a while, and in a thread
+        # that shares the GIL with the screen it would hold up the first frame.
+        try:
+            self._loaded(self.store.usage(sync=False))
+        except (StoreError, sqlite3.Error) as error:
+            self.query_one("#usage-note", Static).update(f"Cannot read the usage: {clean(str(error))}")
+        self.call_after_refresh(self.check)
 
     # -- data ------------------------------------------------------------------------------
 
-    def load(self) -> None:
-        self.run_worker(self._read, thread=True, exclusive=True, group="usage", exit_on_error=False)
+    def check(self) -> None:
+        self.run_worker(self._check, thread=True, exclusive=True, group="usage", exit_on_error=False)
 
-    def _read(self) -> None:
-        """What the index holds at once, then again if checking the files changed anything (the
-        check stats every file: in a thread that shares the GIL with the screen, that is slow)."""
-        self.app.call_from_thread(self._loaded, self.store.usage(sync=False))
+    def _check(self) -> None:
+        """Bring the index up to the files; read the figures again if anything changed."""
         if self.store.sync():
             self.app.call_from_thread(self._loaded, self.store.usage(sync=False))
         self.app.call_from_thread(self._checked)
