@@ -38,7 +38,7 @@ def text_of(screen, selector: str) -> str:
 
 async def open_usage(pilot) -> UsageScreen:
     app = pilot.app
-    app.push_screen(UsageScreen(app.store, app.settings.prices, today=TODAY))
+    app.push_screen(UsageScreen(app.context.store, app.settings.prices, today=TODAY))
     await wait_for(pilot, lambda: isinstance(app.screen, UsageScreen) and app.screen.rows is not None, "usage")
     await pilot.pause()
     return app.screen

@@ -111,9 +111,9 @@ class UsageScreen(Screen[None]):
     """
     TITLE = "Usage"
     BINDINGS = [
-        Binding("r", "next_range", "Range: 7 days, 30 days, 12 weeks, 12 months", id="usage.range"),
-        Binding("g", "next_group", "Breakdown by model, persona or provider", id="usage.group"),
-        Binding("c", "toggle_metric", "Chart cost or tokens", id="usage.metric"),
+        Binding("r", "next_range", "Range", id="usage.range"),
+        Binding("g", "next_group", "Breakdown", id="usage.group"),
+        Binding("c", "toggle_metric", "Cost/tokens", id="usage.metric"),
         Binding("escape,f5", "close", "Close", id="usage.close"),
     ]
     def __init__(self, store: Store, prices: dict | None = None, today: date | None = None) -> None:
