@@ -163,3 +163,52 @@ def test_save_leaves_no_temp_files_and_writes_through_symlink(tmp_path):
     assert link.is_symlink()
     assert tomllib.loads(real.read_text())["theme"] == "nord"
     assert sorted(p.name for p in real.parent.iterdir()) == ["config.toml"]
+
+
+# -- saving edits the user's file in place ----------------------------------------------------
+
+from test_fileio import USER_FILE  # noqa: E402
+
+
+def test_changing_one_setting_changes_only_its_line():
+    from dataclasses import replace
+
+    path = write_config(USER_FILE)
+    settings, warnings = load_settings()
+    assert any("temperature" in w for w in warnings) and any("prices" in w for w in warnings)
+    save_settings(replace(settings, theme="chinwag-amber"), since=settings)
+    expected = USER_FILE.replace("future_flag = true\n", 'future_flag = true\ntheme = "chinwag-amber"\n')
+    assert path.read_text() == expected
+    # Without `since` the file itself is the baseline: still only the changed key is written.
+    again, _ = load_settings()
+    save_settings(replace(again, model="gpt-4.1"))
+    assert path.read_text() == expected.replace('model = "gpt-4o"', 'model = "gpt-4.1"')
+
+
+def test_a_bad_price_entry_never_drops_the_prices_table():
+    path = write_config(USER_FILE)
+    settings, _ = load_settings()
+    assert "my-model" not in settings.prices  # the bad entry is ignored for pricing ...
+    settings.max_tokens = 4096
+    save_settings(settings)
+    data = tomllib.loads(path.read_text())
+    assert data["prices"] == {"my-model": {"input": 0.5, "output": "cheap"}}  # ... and kept in the file
+    assert data["temperature"] == "warm" and data["plugins"] == {"spell": {"lang": "en"}}
+    assert data["max_tokens"] == 4096
+
+
+def test_unsetting_a_value_removes_its_key_only():
+    path = write_config('# mine\nmodel = "m"  # note\nprovider = "ollama"\n')
+    settings, _ = load_settings()
+    settings.model = None
+    save_settings(settings)
+    assert path.read_text() == '# mine\nprovider = "ollama"\n'
+
+
+def test_a_password_in_the_base_url_makes_the_file_private():
+    path = write_config('model = "m"\n')
+    os.chmod(path, 0o644)
+    settings, _ = load_settings()
+    settings.base_url = "https://user:hunter22@llm.example/v1"
+    save_settings(settings)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

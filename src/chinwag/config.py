@@ -1,22 +1,22 @@
-"""Settings from ``<config dir>/config.toml``: load, validate, save (atomically).
+"""Settings from ``<config dir>/config.toml``: load, validate, save what changed.
 
-Keys we do not know are kept in ``Settings.extra`` and written back unchanged. A file that
-does not parse is reported (file and line), defaults are used, and it is never overwritten.
+Keys we do not know are kept in ``Settings.extra``. Saving edits the user's file in place
+(``fileio.update_toml``): only the keys that changed are written. A file that does not parse
+is reported (file and line), defaults are used, and it is never overwritten.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import tempfile
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import tomli_w
+from tomlkit.toml_document import TOMLDocument
 
 from chinwag import paths
+from chinwag.fileio import read_toml, update_toml
 from chinwag.model_settings import DEFAULTS, ModelSettings
 from chinwag.model_params import EFFORTS
 from chinwag.providers import PROVIDERS
@@ -128,30 +128,6 @@ def _price(model: str, entry: Any) -> dict[str, Any]:
     return out
 
 
-def read_toml(path: Path) -> dict[str, Any] | None:
-    """The parsed file, None when it does not exist; raises ValueError naming file and line."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        return tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: {exc}") from None
-
-
-def read_for_update(path: Path) -> dict[str, Any]:
-    """The file's data before a rewrite ({} when missing); ValueError when it does not parse."""
-    try:
-        return read_toml(path) or {}
-    except ValueError as exc:
-        raise ValueError(f"{exc}; fix or remove it first, it was not overwritten") from None
-
-
 def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
     """Settings from ``path`` (default: the config file) and a list of warnings."""
     path = path or paths.config_file()
@@ -159,8 +135,13 @@ def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
         data = read_toml(path)
     except ValueError as exc:
         return Settings(), [f"{exc} — using default settings; the file is left unchanged"]
+    return settings_from(data or {}, path)
+
+
+def settings_from(data: dict[str, Any], path: Path) -> tuple[Settings, list[str]]:
+    """Settings from a parsed config file: a bad entry is a warning and its default is used."""
     settings, warnings = Settings(), []
-    for key, value in (data or {}).items():
+    for key, value in data.items():
         if key == "prices":
             settings.prices = _load_prices(path, value, warnings)
         elif key == "keys":
@@ -202,48 +183,37 @@ def _load_keys(path: Path, value: Any, warnings: list[str]) -> dict[str, str]:
     return keys
 
 
-def settings_to_dict(settings: Settings) -> dict[str, Any]:
-    out = dict(settings.extra)
-    for key in KEYS:
-        value = getattr(settings, key)
-        if value is not None:
-            out[key] = value
-    if settings.prices:
-        out["prices"] = settings.prices
-    if settings.keys:
-        out["keys"] = settings.keys
-    return out
+def save_settings(settings: Settings, path: Path | None = None, *, since: Settings | None = None) -> None:
+    """Write the settings that changed into the user's file, leaving everything else as it was.
 
-
-def write_toml(path: Path, data: dict[str, Any], private: bool = False) -> None:
-    """Write ``data`` atomically (temp file + os.replace); never over a file that does not parse.
-
-    ``private`` makes the file 0600; otherwise an existing file keeps its mode.
+    Changed means: different from ``since`` (the settings before the user edited them), or,
+    without ``since``, different from what the file itself gives. Comments, order, unknown keys,
+    ``[prices]`` and even invalid entries stay untouched unless their key is the one that changed.
+    The file is made 0600 when it holds a secret (an api_key, or a password in base_url).
     """
-    path = Path(os.path.realpath(path))  # write through a symlink, keep the link
-    read_for_update(path)
-    if private:
-        mode = 0o600
-    else:
-        try:
-            mode = path.stat().st_mode & 0o777
-        except FileNotFoundError:
-            mode = 0o644
-    text = tomli_w.dumps(data)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    path = path or paths.config_file()
+
+    def edit(document: TOMLDocument) -> None:
+        before = since if since is not None else settings_from(document.unwrap(), path)[0]
+        for key in KEYS:
+            value = getattr(settings, key)
+            if value == getattr(before, key):
+                continue
+            if value is None:
+                document.pop(key, None)
+            else:
+                document[key] = value
+
+    secret = bool(settings.api_key) or has_credentials(settings.base_url)
+    update_toml(path, edit, private=secret)
+
+
+def has_credentials(url: str | None) -> bool:
+    """True when a URL carries a user name or password (``https://user:pass@host``)."""
+    if not url:
+        return False
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def save_settings(settings: Settings, path: Path | None = None) -> None:
-    """Write the settings (unknown keys kept); 0600 when they hold an api_key."""
-    write_toml(path or paths.config_file(), settings_to_dict(settings), private=bool(settings.api_key))
+        parts = urlsplit(url)
+    except ValueError:
+        return "@" in url
+    return parts.username is not None or parts.password is not None

@@ -11,9 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import tomlkit
+from tomlkit.toml_document import TOMLDocument
+
 from chinwag import paths
-from chinwag.config import read_for_update, read_toml, validate, write_toml
+from chinwag.config import validate
 from chinwag.conversation import Persona
+from chinwag.fileio import read_toml, update_toml
 from chinwag.model_settings import FIELDS as SETTING_FIELDS
 from chinwag.model_settings import ModelSettings
 
@@ -117,23 +121,27 @@ def load_personas(path: Path | None = None) -> tuple[dict[str, PersonaSpec], lis
 
 
 def save_persona(spec: PersonaSpec, path: Path | None = None) -> None:
-    """Add or replace ``spec`` in personas.toml, keeping other entries and unknown keys."""
+    """Add or replace ``spec`` in personas.toml; the rest of the file stays as it was."""
     path = path or paths.personas_file()
     if not spec.name.strip():
         raise ValueError("a persona needs a name")
-    data = read_for_update(path)
-    table = data.setdefault("personas", {})
-    if not isinstance(table, dict):
-        raise ValueError(f"{path}: personas is not a table; fix the file first")
-    old = table.get(spec.name)
-    entry = dict(old) if isinstance(old, dict) else {}
-    entry["description"] = spec.description
-    entry["system_prompt"] = spec.system_prompt
-    for key in _OPTIONAL:
-        value = getattr(spec, key)
-        if value is None:
-            entry.pop(key, None)
-        else:
-            entry[key] = validate(key, value)
-    table[spec.name] = entry
-    write_toml(path, data)
+    options = {key: validate(key, getattr(spec, key)) for key in _OPTIONAL if getattr(spec, key) is not None}
+
+    def edit(document: TOMLDocument) -> None:
+        if "personas" not in document:
+            document["personas"] = tomlkit.table(is_super_table=True)
+        table = document["personas"]
+        if not isinstance(table, dict):
+            raise ValueError(f"{path}: personas is not a table; fix the file first")
+        entry = table.get(spec.name)
+        if not isinstance(entry, dict):
+            entry = table[spec.name] = tomlkit.table()
+        entry["description"] = spec.description
+        entry["system_prompt"] = spec.system_prompt
+        for key in _OPTIONAL:
+            if key in options:
+                entry[key] = options[key]
+            else:
+                entry.pop(key, None)
+
+    update_toml(path, edit)

@@ -13,10 +13,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from chinwag.config import Settings
+
+class Configured(Protocol):
+    """What resolve() reads from the settings (config.Settings has it; config imports us)."""
+
+    provider: str | None
+    base_url: str | None
+    api_key: str | None
+    model: str | None
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,7 @@ class Resolved:
     __str__ = __repr__
 
 
-def _choose(settings: Settings, env: Mapping[str, str], flags: dict) -> str:
+def _choose(settings: Configured, env: Mapping[str, str], flags: dict) -> str:
     if flags.get("provider"):
         return flags["provider"]
     if flags.get("base_url"):
@@ -72,7 +78,7 @@ def _choose(settings: Settings, env: Mapping[str, str], flags: dict) -> str:
     return "openai"
 
 
-def resolve(settings: Settings, env: Mapping[str, str] = os.environ,
+def resolve(settings: Configured, env: Mapping[str, str] = os.environ,
             overrides: dict | None = None) -> Resolved:
     """Pick provider, base URL, key and model; ``overrides`` are CLI flags (None = not given)."""
     flags = {k: v for k, v in (overrides or {}).items() if v}

@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import re
-import secrets
 import sqlite3
 import stat as stat_mode
 import time
@@ -26,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from chinwag import paths
+from chinwag import fileio, paths
 from chinwag.conversation import Conversation, FormatError
+from chinwag.fileio import fsync_dir
 from chinwag.index import Entry, Index, IndexUnavailable, Progress, Stamp, Summary, entry_of, unreadable_entry
 from chinwag.merge import Merged, merge
 from chinwag.search import QueryError, parse_query
@@ -444,41 +444,13 @@ def fingerprint(conv: Conversation) -> str:
 
 def write_document(path: Path, data: bytes) -> None:
     """Replace the document atomically. A symlink stays a symlink (the file it points to is
-    replaced) and an existing file keeps its mode."""
-    target = Path(os.path.realpath(path))
-    try:
-        mode = stat_mode.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        mode = NEW_FILE_MODE
-    atomic_write(target, data, mode)
+    replaced) and an existing file keeps its mode (see fileio)."""
+    fileio.atomic_write(path, data, new_mode=NEW_FILE_MODE)
 
 
 def atomic_write(path: Path, data: bytes, mode: int = NEW_FILE_MODE) -> None:
-    """Write via a temp file in the same folder, fsync, os.replace, fsync the folder."""
-    tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, NEW_FILE_MODE)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if mode != NEW_FILE_MODE and hasattr(os, "fchmod"):
-                os.fchmod(f.fileno(), mode)
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
-    fsync_dir(path.parent)
-
-
-def fsync_dir(folder: Path) -> None:
-    with suppress(OSError):  # not possible on every platform
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    """Write ``path`` itself atomically with ``mode`` (the index, caches; see fileio)."""
+    fileio.atomic_write(path, data, mode=mode, follow_symlinks=False)
 
 
 def _describe(exc: OSError) -> str:

@@ -1,0 +1,82 @@
+"""Every library the program imports is declared; the engine's modules import no cycles."""
+
+from __future__ import annotations
+
+import ast
+import sys
+import tomllib
+from importlib.metadata import packages_distributions
+from pathlib import Path
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "src" / "chinwag"
+
+
+def imported_top_level_names(folder: Path) -> set[str]:
+    names = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def declared(requirements: list[str]) -> set[str]:
+    out = set()
+    for requirement in requirements:
+        name = requirement.split(";")[0]
+        for stop in "<>=!~[ ":
+            name = name.split(stop)[0]
+        out.add(name.strip().lower().replace("_", "-"))
+    return out
+
+
+def test_every_imported_library_is_a_declared_dependency():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    dependencies = declared(project["dependencies"])
+    distributions = packages_distributions()
+    undeclared = {}
+    for name in sorted(imported_top_level_names(SOURCE)):
+        if name in sys.stdlib_module_names or name == "chinwag" or name == "__future__":
+            continue
+        owners = {d.lower().replace("_", "-") for d in distributions.get(name, [name])}
+        if not owners & dependencies:
+            undeclared[name] = sorted(owners)
+    assert undeclared == {}, f"imported but not declared in pyproject.toml: {undeclared}"
+
+
+def chinwag_imports(path: Path) -> set[str]:
+    """The chinwag modules a file imports anywhere in it (TYPE_CHECKING and lazy imports too)."""
+    modules = {module_name(p) for p in SOURCE.rglob("*.py")}
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("chinwag"):
+            out.add(node.module)
+            out.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            out.update(alias.name for alias in node.names if alias.name.startswith("chinwag"))
+    return out & modules
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(SOURCE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_no_module_imports_one_that_imports_it_back():
+    graph = {module_name(p): chinwag_imports(p) - {module_name(p)} for p in SOURCE.rglob("*.py")}
+    cycles = []
+    for start in sorted(graph):
+        seen, todo = set(), [(start, [start])]
+        while todo:
+            module, path = todo.pop()
+            for nxt in sorted(graph.get(module, ())):
+                if nxt == start:
+                    cycles.append(" -> ".join([*path, start]))
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    todo.append((nxt, [*path, nxt]))
+    assert cycles == []
