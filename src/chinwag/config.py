@@ -7,7 +7,6 @@ is reported (file and line), defaults are used, and it is never overwritten.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from chinwag.fileio import read_toml, update_toml
 from chinwag.model_settings import DEFAULTS, ModelSettings
 from chinwag.model_params import EFFORTS
 from chinwag.providers import PROVIDERS
+from chinwag.values import NUMBERS, check_number, number
 
 
 @dataclass
@@ -50,49 +50,14 @@ KEYS = tuple(f.name for f in fields(Settings) if f.name not in ("prices", "keys"
 _OPTIONAL = ("provider", "model", "base_url", "api_key", "reasoning_effort")
 
 
-def _number(field_name: str, value: Any, kind: type, low: float, high: float | None,
-            low_open: bool = False) -> Any:
-    """Parse an int or float (a str from an input box too) and check its range."""
-    what = "a whole number" if kind is int else "a number"
-    if isinstance(value, bool):
-        raise ValueError(f"{field_name} must be {what}")
-    if isinstance(value, str):
-        try:
-            value = kind(value.strip())
-        except ValueError:
-            raise ValueError(f"{field_name} must be {what}, not {value!r}") from None
-    elif kind is int and not isinstance(value, int):
-        raise ValueError(f"{field_name} must be {what}, not {value!r}")
-    elif kind is float and isinstance(value, (int, float)):
-        value = float(value)
-    elif not isinstance(value, kind):
-        raise ValueError(f"{field_name} must be {what}, not {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{field_name} must be a finite number")
-    too_low = value <= low if low_open else value < low
-    if too_low or (high is not None and value > high):
-        if high is None:
-            raise ValueError(f"{field_name} must be greater than {low:g}")
-        raise ValueError(f"{field_name} must be between {low:g} and {high:g}")
-    return value
-
-
 def validate(field_name: str, value: Any) -> Any:
     """Return ``value`` typed for ``field_name`` or raise ValueError with a human message.
 
     Accepts strings as typed into an input box ("0.7"). For provider, model, base_url and
     api_key an empty string means "not set" and gives None.
     """
-    if field_name == "temperature":
-        return _number(field_name, value, float, 0, 2)
-    if field_name == "max_tokens":
-        return _number(field_name, value, int, 1, 1_000_000)
-    if field_name == "token_budget":
-        return _number(field_name, value, int, 256, 10_000_000)
-    if field_name == "timeout":
-        return _number(field_name, value, float, 0, None, low_open=True)
-    if field_name == "retries":
-        return _number(field_name, value, int, 0, 10)
+    if field_name in NUMBERS:
+        return check_number(field_name, value)
     if field_name not in KEYS:
         raise ValueError(f"unknown setting {field_name!r}")
     if not isinstance(value, str):
@@ -122,9 +87,9 @@ def _price(model: str, entry: Any) -> dict[str, Any]:
     out = dict(entry)
     for key in ("input", "output"):
         if key in out:
-            out[key] = _number(key, out[key], float, 0, None)
+            out[key] = number(key, out[key], float, 0, None)
     if "context_window" in out:
-        out["context_window"] = _number("context_window", out["context_window"], int, 1, None)
+        out["context_window"] = number("context_window", out["context_window"], int, 1, None)
     return out
 
 

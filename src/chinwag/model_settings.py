@@ -11,6 +11,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from chinwag.values import check_number
+
 DEFAULTS = {"temperature": 0.7, "max_tokens": 1024, "token_budget": 8000}
 LABELS = {"temperature": "Temperature", "max_tokens": "Max tokens", "reasoning_effort": "Reasoning effort",
           "token_budget": "Token budget"}
@@ -46,14 +48,12 @@ class ModelSettings:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "ModelSettings":
         """From a document's ``settings``; raises ValueError naming a field of the wrong type."""
-        from chinwag.config import validate
-
         values: dict[str, Any] = {}
         for name in FIELDS:
             value = data.get(name)
             if value is not None:
                 try:
-                    values[name] = validate(name, value)
+                    values[name] = check_number(name, value)
                 except ValueError as error:
                     raise ValueError(f"settings.{name}: {error}") from None
         extra = {k: v for k, v in data.items() if k not in FIELDS}
