@@ -300,3 +300,39 @@ def test_to_api_messages_puts_the_system_prompt_first_and_skips_events():
         {"role": "assistant", "content": "Hello!"},
     ]
     assert to_api_messages("", messages)[0] == {"role": "user", "content": "Hi"}
+
+
+# -- failure text is display text ----------------------------------------------------------
+
+NASTY = "bad \x1b]52;c;aGVsbG8=\x1b\\ clip \x1b]0;pwned\x07 title \x1b[2J\x9b2J cls \ud800 end"
+
+
+def assert_plain(text: str) -> None:
+    assert not any(ch in text for ch in "\x1b\x07\x9b\x9d\ud800"), repr(text)
+    assert "aGVsbG8=" not in text and "pwned" not in text
+
+
+@pytest.mark.parametrize("status", [400, 404, 429, 500, 503])
+async def test_a_servers_error_body_reaches_the_message_only_as_plain_text(chat_server, client, status):
+    chat_server.fail(status, NASTY, retry_after=1 if status == 429 else None)
+    (failure,) = await collect(client, model="gpt\x1b]0;evil-model\x07-4o")
+    assert isinstance(failure, Failed)
+    assert_plain(failure.message)
+    assert "bad" in failure.message and "cls" in failure.message and "end" in failure.message
+
+
+async def test_an_error_frame_mid_stream_reaches_the_message_only_as_plain_text(chat_server, client):
+    chat_server.mid_stream_error("partial", message=NASTY)
+    failure = (await collect(client))[-1]
+    assert isinstance(failure, Failed) and "end" in failure.message
+    assert_plain(failure.message)
+
+
+async def test_a_url_with_credentials_never_shows_them():
+    chat = ChatClient(f"http://alice:s3cr3t-pw@127.0.0.1:{free_port()}/v1", None, timeout=5, max_retries=0)
+    try:
+        (failure,) = await collect(chat)
+    finally:
+        await chat.aclose()
+    assert failure.kind == c.CONNECTION and "127.0.0.1" in failure.message
+    assert "s3cr3t-pw" not in failure.message and "alice" not in failure.message

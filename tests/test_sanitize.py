@@ -81,3 +81,42 @@ def test_split_unfinished_holds_back_only_an_open_sequence():
     assert split_unfinished("osc \x1b]0;t\x1b") == ("osc ", "\x1b]0;t\x1b")
     assert split_unfinished("done \x1b[31mred") == ("done \x1b[31mred", "")
     assert split_unfinished("title \x1b]0;x\x07 after") == ("title \x1b]0;x\x07 after", "")
+
+
+def test_lone_surrogates_become_replacement_characters():
+    assert clean("a\ud800b\udcffc") == "a\ufffdb\ufffdc"
+    clean("x\udfff\x1b[31my").encode("utf-8")  # strict encode works afterwards
+    assert clean("ok 👍🏽") == "ok 👍🏽"  # real astral characters are not surrogates in Python
+
+
+def test_one_line_folds_whitespace_and_accepts_any_value():
+    assert clean("  a\n\tb \x1b]0;t\x07 c\r\n", one_line=True) == "a b c"
+    assert clean(None) == "" and clean(5) == "5" and clean(["x"], one_line=True) == "['x']"
+
+
+@pytest.mark.parametrize(
+    ("pasted", "expected"),
+    [
+        ("one\rtwo\rthree", "one\ntwo\nthree"),  # how terminals send pasted newlines
+        ("one\r\ntwo\nthree\r", "one\ntwo\nthree\n"),
+        ("a\x1b[31mred\x1b[0m\rb", "ared\nb"),
+        ("keep\ttabs", "keep\ttabs"),
+    ],
+)
+def test_a_paste_keeps_every_kind_of_newline(pasted, expected):
+    from chinwag.sanitize import clean_paste
+
+    assert clean_paste(pasted) == expected
+
+
+def test_safe_json_keeps_every_character_but_escapes_what_a_terminal_acts_on():
+    import json
+
+    from chinwag.sanitize import safe_json
+
+    data = {"t\x9bk": "esc \x1b[2J c1 \x9d0;x\x9c del \x7f lone \ud800 ls \u2028 é ✓"}
+    text = safe_json(data)
+    assert json.loads(text) == data
+    assert not any(ch in text for ch in "\x1b\x9b\x9d\x9c\x7f\ud800\u2028")
+    text.encode("utf-8")
+    assert "é ✓" in text  # readable, not ASCII-escaped

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from datetime import datetime
@@ -13,6 +12,7 @@ from chinwag import __version__, config
 from chinwag.dates import DAY_FORMS
 from chinwag.export import FORMATS
 from chinwag.providers import PROVIDERS
+from chinwag.sanitize import clean, safe_json
 from chinwag.web import command as serve_command
 
 GROUPINGS = ("day", "week", "month", "model", "persona", "provider")  # as chinwag.usage.GROUPINGS
@@ -101,13 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _warn(warnings: list[str]) -> None:
     for warning in warnings:
-        print(f"chinwag: warning: {warning}", file=sys.stderr)
+        _say(f"chinwag: warning: {warning}")
 
 
-def _clean(text: str) -> str:
-    from chinwag.sanitize import clean
+def _say(text: str) -> None:
+    """A line for stderr: outside text (ids, paths, server words) shown, never obeyed."""
+    print(clean(text), file=sys.stderr)
 
-    return " ".join(clean(text).split())
+
+def _clean(text: object) -> str:
+    return clean(text, one_line=True)
 
 
 def _local_time(stamp: str) -> str:
@@ -147,20 +150,20 @@ def cmd_list(args: argparse.Namespace) -> int:
             if snippet is not None:
                 item["snippet"] = snippet
             items.append(item)
-        print(json.dumps(items, indent=2, ensure_ascii=False))
+        print(safe_json(items))
         return 0
     if not found:
-        print("No matching conversations." if args.search else "No conversations yet.", file=sys.stderr)
+        _say("No matching conversations." if args.search else "No conversations yet.")
         return 0
     rows = [["ID", "UPDATED", "MODEL", "MESSAGES", "TOKENS", "TITLE"]]
     for summary, snippet in found:
         title = f"(unreadable: {summary.error})" if summary.error else summary.title
         if summary.read_only and not summary.error:
             title += " (read-only)"
-        rows.append([
+        rows.append([_clean(cell) for cell in (
             summary.id, _local_time(summary.updated_at), summary.model or "",
-            str(summary.messages), str(summary.tokens), _clean(title),
-        ])
+            summary.messages, summary.tokens, title,
+        )])
         if snippet:
             rows.append(["", "", "", "", "", f"  … {_clean(snippet)}"])
     print(_table(rows))
@@ -193,7 +196,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         path = export.write(conv, fmt, directory=args.output, reasoning=args.reasoning)
     else:
         path = export.write(conv, fmt, args.output, reasoning=args.reasoning)
-    print(path, file=sys.stderr)
+    _say(str(path))
     return 0
 
 
@@ -203,7 +206,7 @@ def cmd_personas(args: argparse.Namespace) -> int:
     specs, warnings = load_personas()
     _warn(warnings)
     rows = [["NAME", "DESCRIPTION", "SOURCE"]]
-    rows += [[spec.name, _clean(spec.description), spec.source] for spec in specs.values()]
+    rows += [[_clean(spec.name), _clean(spec.description), _clean(spec.source)] for spec in specs.values()]
     print(_table(rows))
     return 0
 
@@ -257,7 +260,7 @@ def check_persona(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     if args.persona:
         specs, _ = load_personas()
         if args.persona not in specs:
-            parser.error(f"unknown persona {args.persona!r}; choose one of: {', '.join(specs)}")
+            parser.error(_clean(f"unknown persona {args.persona!r}; choose one of: {', '.join(specs)}"))
 
 
 def launch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -285,8 +288,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     unreadable = sum(1 for s in summaries if s.error)
     where = store.index.path or "memory (the cache dir cannot be written)"
     note = f", {unreadable:,} unreadable" if unreadable else ""
-    print(f"Indexed {len(summaries):,} conversations{note} in {time.perf_counter() - start:.1f} s: {where}",
-          file=sys.stderr)
+    _say(f"Indexed {len(summaries):,} conversations{note} in {time.perf_counter() - start:.1f} s: {where}")
     return 0
 
 
@@ -329,12 +331,12 @@ def cmd_usage(args: argparse.Namespace) -> int:
     groups = usage.grouped(found, args.by, prices)
     total = usage.total(groups.values())
     if args.json:
-        print(json.dumps({
+        print(safe_json({
             "since": since.isoformat() if since else None,
             "by": args.by,
             "groups": [{args.by: key, **figures.to_json()} for key, figures in groups.items()],
             "total": total.to_json(),
-        }, indent=2, ensure_ascii=False))
+        }))
         return 0
     if not groups:
         print("No usage recorded" + (f" since {since:%Y-%m-%d}." if since else " yet."), file=sys.stderr)
@@ -375,6 +377,11 @@ COMMANDS = {"list": cmd_list, "export": cmd_export, "import": cmd_import, "perso
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Never encode strictly on the way out: text that slipped past clean (a lone surrogate,
+    # an undecodable file name) prints as a replacement character instead of a traceback.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -386,12 +393,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except CliError as exc:
-        print(f"chinwag: {exc}", file=sys.stderr)
+        _say(f"chinwag: {exc}")
         return 2 if isinstance(exc, UsageError) else 1
     except BrokenPipeError:  # e.g. `chinwag list | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename else ""
-        print(f"chinwag: cannot use{where}: {exc.strerror or exc}", file=sys.stderr)
+        _say(f"chinwag: cannot use{where}: {exc.strerror or exc}")
         return 1

@@ -1,7 +1,9 @@
 """The streaming Chat Completions client: AsyncOpenAI chunks in, plain events out.
 
 ``ChatClient.stream`` never raises for API failures: it yields one ``Failed`` with words a
-person understands and stops. The API key never appears in a message.
+person understands and stops. ``Failed.message`` is display text, already through
+``sanitize.clean``: whatever the server's error body, the model id or the base URL hold, it
+shows as plain text. The API key never appears in a message.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ if TYPE_CHECKING:  # the SDK takes over a second to import: load it when first n
     from chinwag.model_params import Family
 
 from chinwag.conversation import Message
+from chinwag.sanitize import clean
 
 AUTH = "auth"
 NOT_FOUND = "not_found"
@@ -71,11 +74,14 @@ class Finished:
 @dataclass
 class Failed:
     kind: str
-    message: str
+    message: str  # for people: one line, cleaned (see __post_init__)
     retry_after: float | None = None
     status: int | None = None
     param: str | None = None  # the parameter a 400 refused as unsupported
     code: str | None = None
+
+    def __post_init__(self) -> None:
+        self.message = clean(self.message, one_line=True)
 
 
 @dataclass
@@ -85,6 +91,9 @@ class Adjusted:
     param: str
     note: str  # one line for the user
     learned: dict  # Family fields to remember for this model (see model_params.remember)
+
+    def __post_init__(self) -> None:
+        self.note = clean(self.note, one_line=True)
 
 
 Event = Union[Delta, Reasoning, Usage, Finished, Failed, Adjusted]
@@ -133,11 +142,7 @@ class ChatClient:
     @property
     def base_url(self) -> str:
         """The endpoint, without any user:password part."""
-        url = urlsplit(self._base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1")
-        netloc = url.hostname or ""
-        if url.port:
-            netloc += f":{url.port}"
-        return urlunsplit(url._replace(netloc=netloc)).rstrip("/")
+        return display_url(self._base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1")
 
     async def stream(self, model: str, messages: list[dict], family: "Family | None" = None,
                      **options: Any) -> AsyncIterator[Event]:
@@ -328,7 +333,8 @@ class ChatClient:
     def _detail(self, exc: openai.APIError) -> str:
         body = exc.body if isinstance(exc.body, dict) else {}
         text = body.get("message") if isinstance(body.get("message"), str) else exc.message
-        return self._redact(text or "no details")
+        # Cleaned before redaction too: an escape sequence inside the key must not hide it.
+        return self._redact(clean(self._redact(text or "no details"), one_line=True))
 
     def _redact(self, text: str) -> str:
         return text.replace(self._key, "***") if len(self._key) >= 4 else text
@@ -364,6 +370,19 @@ def usage_event(usage: Mapping[str, Any]) -> Usage:
         cached = _count(usage.get("prompt_cache_hit_tokens"))
     return Usage(_count(usage.get("prompt_tokens")) or 0, _count(usage.get("completion_tokens")) or 0,
                  _count(usage.get("total_tokens")) or 0, reasoning, cached)
+
+
+def display_url(url: str) -> str:
+    """A URL to show: no user:password part, no control characters."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.hostname or ""
+        if parts.port:
+            netloc += f":{parts.port}"
+        url = urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:  # not a URL we can take apart: drop anything before an @
+        url = url.rsplit("@", 1)[-1]
+    return clean(url, one_line=True).rstrip("/")
 
 
 def _kept(kept: bool) -> str:

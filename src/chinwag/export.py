@@ -4,14 +4,20 @@ Markdown, HTML and text hold the current path (the branch shown); JSON is the wh
 document, every branch included.
 
 Text exports are sanitized (no escape sequences reach a terminal that ``cat``s them);
-HTML escapes every piece of content before rendering its Markdown, runs no scripts and
-keeps no ``javascript:`` links. Exports hold only the document, which never holds keys.
+HTML escapes every piece of content before rendering its Markdown, runs no scripts, keeps
+no ``javascript:`` links and loads nothing from the network (its CSP allows only inline
+styles and data: images). The JSON export is the document, every character kept, with what
+a terminal could act on written as \\u escapes. Exports hold only the document, which never
+holds keys.
+
+Writing: never into chinwag's data folder (an export over a conversation's own file would
+destroy it); atomically; through a symlink; an existing file keeps its mode.
 """
 
 from __future__ import annotations
 
 import html
-import json
+import os
 import re
 import unicodedata
 from datetime import datetime
@@ -19,11 +25,12 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from chinwag import attachments
+from chinwag import attachments, paths
 from chinwag.conversation import (
     ASSISTANT, CUT_OFF, EVENT, FAILED, INTERRUPTED, REASONING, USER, Conversation, Message,
 )
-from chinwag.sanitize import clean
+from chinwag.fileio import atomic_write
+from chinwag.sanitize import clean, safe_json
 
 FORMATS = ("md", "json", "html", "txt")
 FILENAME_LENGTH = 60
@@ -54,15 +61,24 @@ def safe_filename(title: str, fmt: str) -> str:
     return f"{slug}.{fmt}"
 
 
+class ExportError(OSError):
+    """The export cannot go where it was asked to; the message says why."""
+
+
 def write(conv: Conversation, fmt: str, path: Path | None = None, directory: Path | None = None,
           reasoning: bool = False) -> Path:
-    """Write the export; without ``path``, pick a new name in ``directory`` (default: cwd)."""
-    data = render(conv, fmt, reasoning).encode("utf-8")
+    """Write the export; without ``path``, pick a new name in ``directory`` (default: cwd).
+
+    Raises ExportError for a place inside chinwag's data folder, OSError when writing fails.
+    """
+    data = render(conv, fmt, reasoning).encode("utf-8", "replace")  # render cleaned it; never a traceback
     if path is not None:
         path = Path(path)
-        path.write_bytes(data)
+        _refuse_data_dir(path)
+        atomic_write(path, data)  # through a symlink; an existing file keeps its mode
         return path
     folder = Path(directory) if directory is not None else Path.cwd()
+    _refuse_data_dir(folder / "export")
     stem, _, ext = safe_filename(conv.title, fmt).rpartition(".")
     for n in range(10_000):
         candidate = folder / (f"{stem}.{ext}" if n == 0 else f"{stem}-{n}.{ext}")
@@ -73,6 +89,15 @@ def write(conv: Conversation, fmt: str, path: Path | None = None, directory: Pat
         except FileExistsError:
             continue
     raise FileExistsError(f"Too many exports named {stem} in {folder}.")
+
+
+def _refuse_data_dir(path: Path) -> None:
+    """Exports never go into the data folder: one could replace a conversation's own file."""
+    data = Path(os.path.realpath(paths.data_dir()))
+    target = Path(os.path.realpath(path))
+    if target == data or data in target.parents:
+        raise ExportError(f"Not exported: {clean(str(path), one_line=True)} is inside chinwag's data folder "
+                          f"({data}), where it could overwrite a conversation. Choose another place.")
 
 
 # -- formats ---------------------------------------------------------------------
@@ -145,16 +170,11 @@ def _text(conv: Conversation, reasoning: bool = False) -> str:
     return clean("\n".join(out))
 
 
-_C1 = re.compile(r"[\x7f-\x9f]")
-
-
 def _json(conv: Conversation, reasoning: bool = False) -> str:
     document = conv.to_dict()
     if not reasoning:
         document["messages"] = [{k: v for k, v in m.items() if k != REASONING} for m in document["messages"]]
-    text = json.dumps(document, indent=2, ensure_ascii=False)
-    # json.dumps escapes C0 controls; do the same for DEL and C1 (0x9b is a terminal's CSI).
-    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+    return safe_json(document) + "\n"
 
 
 _MD = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
@@ -203,7 +223,7 @@ def _html(conv: Conversation, reasoning: bool = False) -> str:
     return (
         "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n"
         '<meta http-equiv="Content-Security-Policy" '
-        "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src https: data:\">\n"
+        "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n"
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
         + "\n".join(body)

@@ -1,19 +1,31 @@
-"""Strip terminal control sequences from text that came from a model or a file.
+"""The one boundary every outside string passes on its way to a screen, stdout or a file.
 
-A reply that holds ``ESC ] 52 ; c ; ...`` could write to the clipboard of whoever
-``cat``s a transcript; ``ESC ] 0 ;`` retitles their window. ``clean`` removes every
-escape sequence and control character except newline and tab, and shows a stray ESC
-visibly as "␛". Printable text (emoji, wide and right-to-left scripts) is untouched.
+Text from outside (replies, server error bodies, model ids, documents, config values, theme
+and persona names, file names, flags) is data. A reply that holds ``ESC ] 52 ; c ; ...``
+could write to the clipboard of whoever ``cat``s a transcript; ``ESC ] 0 ;`` retitles their
+window; a lone surrogate (``"\\ud800"`` is valid JSON) makes a strict UTF-8 encode raise.
+
+``clean`` removes every escape sequence and control character except newline and tab, shows
+a stray ESC visibly as "␛", and replaces lone surrogates (and so undecodable bytes, which
+Python carries as surrogates) with "\ufffd". Printable text (emoji, wide and right-to-left
+scripts) is untouched. ``clean(text, one_line=True)`` also folds all whitespace to single
+spaces, for titles, table cells and notifications. Documents keep the raw data; only what
+is shown or written for people is cleaned. ``safe_json`` writes data losslessly but escapes
+what a terminal could act on.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 VISIBLE_ESC = "␛"
+REPLACEMENT = "\ufffd"
 
-# Anything worth a second look: C0 controls other than \t and \n, DEL, C1 controls.
-_SUSPECT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Anything worth a second look: C0 controls other than \t and \n, DEL, C1 controls, surrogates.
+_SUSPECT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 _SEQUENCE = re.compile(
     # CSI: ESC [ (or 8-bit 0x9b), parameter bytes, intermediate bytes, final byte.
@@ -30,13 +42,35 @@ _SEQUENCE = re.compile(
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def clean(text: str) -> str:
-    """Text safe to print to a terminal: no escape sequences, no controls but \\n and \\t."""
-    if not _SUSPECT.search(text):
-        return text
-    text = _SEQUENCE.sub("", text)
-    text = text.replace("\r\n", "\n").replace("\x1b", VISIBLE_ESC)
-    return _CONTROL.sub("", text)
+def clean(text: object, *, one_line: bool = False) -> str:
+    """Text safe to show or print: no escape sequences, no controls but \\n and \\t, no lone
+    surrogates. ``one_line``: every run of whitespace (newlines too) becomes one space."""
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    if _SUSPECT.search(text):
+        text = _SURROGATE.sub(REPLACEMENT, text)
+        text = _SEQUENCE.sub("", text)
+        text = text.replace("\r\n", "\n").replace("\x1b", VISIBLE_ESC)
+        text = _CONTROL.sub("", text)
+    return " ".join(text.split()) if one_line else text
+
+
+def clean_paste(text: str) -> str:
+    """A paste as the user meant it: terminals send its newlines as CR, so CR and CRLF become
+    LF (never deleted: lines must not run together); then ``clean``."""
+    return clean(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+# Inside JSON strings: DEL and C1 (0x9b is a terminal's CSI), lone surrogates, and the line
+# separators some tools treat as newlines. json.dumps already escapes C0 controls.
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\ud800-\udfff\u2028\u2029]")
+
+
+def safe_json(data: Any, indent: int | None = 2) -> str:
+    """JSON of ``data`` (readable UTF-8) that keeps every character but can be printed safely:
+    what a terminal or a strict encoder would trip on is written as a \\uXXXX escape."""
+    text = json.dumps(data, indent=indent, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 # An escape sequence cut short at the end of a piece of a stream: its opener and no terminator yet.
