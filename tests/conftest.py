@@ -48,7 +48,10 @@ def restore_logging():
     handlers, level = list(root.handlers), root.level
     levels = {name: logging.getLogger(name).level for name in logs.NOISY}
     secrets = set(logs._secrets)
+    factory = logging.getLogRecordFactory()
     yield
+    logging.setLogRecordFactory(factory)
+    logs._typed = ""
     for handler in root.handlers[:]:
         if handler not in handlers:
             root.removeHandler(handler)

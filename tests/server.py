@@ -192,7 +192,11 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.rstrip("/").endswith("/models"):
             data = [{"id": m, "object": "model", "created": 1700000000, "owned_by": "chinwag-tests"}
                     for m in self.owner.models]
-            self._send_json(200, {"object": "list", "data": data})
+            headers = {}
+            if self.owner.echo_key_header:  # like a careless proxy: the key comes back in a header
+                key = self.headers.get("authorization", "").removeprefix("Bearer ")
+                headers[self.owner.echo_key_header] = key
+            self._send_json(200, {"object": "list", "data": data}, headers)
         else:
             self._send_error(404, f"Unknown path {self.path}", "invalid_request_error", None)
 
@@ -390,6 +394,7 @@ class ChatServer:
         self.requests: list[Recorded] = []
         self.reasoning_models = set(reasoning_models)
         self.models = list(MODELS) + sorted(self.reasoning_models - set(MODELS))
+        self.echo_key_header: str | None = None  # /v1/models answers with the key in this header
         self.default_delay = default_delay
         self.lock = threading.Lock()
         self.stopping = threading.Event()

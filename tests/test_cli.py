@@ -223,21 +223,6 @@ def test_engine_commands_do_not_load_textual():
 # -- logging -------------------------------------------------------------------
 
 
-@pytest.fixture
-def restore_logging():
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    levels = {name: logging.getLogger(name).level for name in logs.NOISY}
-    yield
-    for handler in root.handlers:
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
-    for name, old in levels.items():
-        logging.getLogger(name).setLevel(old)
-
-
 def read_log(path) -> str:
     for handler in logging.getLogger().handlers:
         handler.flush()

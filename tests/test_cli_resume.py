@@ -115,3 +115,16 @@ async def test_continued_chat_shows_history_and_appends_to_the_same_file(two, la
     assert [m["content"] for m in document["messages"]][-2:] == ["Which tea?", "Oolong, then."]
     assert json.loads((paths.conversations_dir() / f"{old.id}.json").read_text())["messages"][-1]["content"] == (
         "Grey, obviously.")
+
+
+async def test_resume_with_a_base_url_and_no_model_uses_the_documents_model(launched, chat_server):
+    conv = saved("Hello there", "Hi", "2026-03-04T12:00:00Z", model="chinwag-test")
+    chat_server.reply("Still here.")
+    assert main(["--resume", conv.id, "--base-url", chat_server.base_url]) == 0
+    (app,) = launched
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "Hi" in screen_text(app), "resumed messages")
+        await send(pilot, "Are you?")
+        await wait_for(pilot, lambda: not replying(app) and "Still here." in screen_text(app), "the reply")
+        assert "Not sent" not in screen_text(app)
+    assert [r.body["model"] for r in chat_server.chat_requests] == ["chinwag-test"]

@@ -124,3 +124,13 @@ def test_repr_and_str_never_show_the_key():
     resolved = resolve(Settings(), env={"OPENAI_API_KEY": OPENAI_KEY})
     assert OPENAI_KEY not in repr(resolved) and OPENAI_KEY not in str(resolved)
     assert OPENAI_KEY not in f"{resolved}" and "<set>" in repr(resolved)
+
+
+@pytest.mark.parametrize("name", ["openai", "together"])
+def test_a_base_url_of_ones_own_needs_no_provider_key(name):
+    settings = Settings(provider=name, base_url="http://127.0.0.1:8080/v1", model="m")
+    resolved = resolve(settings, env={})
+    assert resolved.missing is None and resolved.api_key is None
+    assert resolved.base_url == "http://127.0.0.1:8080/v1"
+    # The provider's own endpoint still wants its key.
+    assert "API key" in resolve(Settings(provider=name, base_url=PROVIDERS[name].base_url + "/"), env={}).missing

@@ -6,6 +6,7 @@ Only config.toml may hold a key the user typed into the settings, and then it is
 from __future__ import annotations
 
 import logging
+import os
 import stat
 import uuid
 
@@ -137,3 +138,93 @@ def test_real_program_with_debug_logs_everything_but_the_key(chat_server, isolat
     log = (paths.log_dir() / "chinwag.log").read_text("utf-8")
     assert "DEBUG" in log and "/chat/completions" in log
     assert files_holding(isolated_dirs, key) == []
+
+
+# -- what the log may hold ---------------------------------------------------------------------
+
+
+async def test_a_key_typed_into_settings_and_cancelled_never_reaches_the_log(chat_server, isolated_dirs,
+                                                                             debug_log):
+    key = "typed" + uuid.uuid4().hex  # no recognisable shape: only knowing it redacts it
+    # A server (or a proxy) that echoes the key in a response header: httpcore2 dumps headers.
+    chat_server.echo_key_header = "x-echo-key"
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen), "settings")
+        field = app.screen.query_one("#field-api_key", Input)
+        field.focus()
+        await pilot.press(*key)
+        app.screen.query_one("#field-model", Input).focus()  # leaving the box lists the models
+        await wait_for(pilot, lambda: any(r.headers.get("authorization") == f"Bearer {key}"
+                                          for r in chat_server.requests), "the models request")
+        await wait_for(pilot, lambda: "models available" in str(app.screen.query_one("#model-note").render()),
+                       "the models list")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChatScreen), "settings cancelled")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    text = debug_log.read_text("utf-8")
+    assert "x-echo-key" in text  # the header dump really was logged ...
+    assert key not in text  # ... without the key
+    assert files_holding(isolated_dirs, key) == []
+    assert not paths.config_file().exists()
+
+
+def test_the_log_is_private_even_when_it_existed_and_after_rotation(restore_logging):
+    path = paths.log_dir() / "chinwag.log"
+    path.parent.mkdir(parents=True)
+    path.write_text("old line\n")
+    os.chmod(path, 0o644)
+    logs.setup_logging()
+    logging.getLogger("chinwag.test").warning("a line")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    logs._handler.doRollover()
+    logging.getLogger("chinwag.test").warning("after rotation")
+    for rotated in path.parent.glob("chinwag.log*"):
+        assert stat.S_IMODE(rotated.stat().st_mode) == 0o600, rotated.name
+
+
+def test_credentials_in_urls_are_redacted_in_every_logger_and_handler(restore_logging):
+    import io
+
+    path = logs.setup_logging(debug=True)
+    own = io.StringIO()  # a handler a library might add for itself, outside chinwag's file
+    library = logging.getLogger("some.library")
+    library.addHandler(logging.StreamHandler(own))
+    library.propagate = False
+    try:
+        logs.register_url("https://bob:pa55-w0rd@llm.example/v1")
+        library.warning("connecting to %s", "https://bob:pa55-w0rd@llm.example/v1/chat")
+        logging.getLogger("httpx2").info("HTTP Request: POST https://alice:hunter2@proxy.example/v1")
+        logging.getLogger("httpcore2.http11").debug("password pa55-w0rd in a header dump (b'pa55-w0rd')")
+    finally:
+        library.propagate = True
+        library.handlers.clear()
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    text = path.read_text("utf-8") + own.getvalue()
+    assert "hunter2" not in text and "pa55-w0rd" not in text and "alice" not in text and "bob" not in text
+    assert "proxy.example" in text and "llm.example" in text
+
+
+@pytest.mark.skipif(pty_missing, reason="needs a POSIX pseudo-terminal (os.openpty)")
+def test_a_base_url_with_a_password_stays_out_of_the_log(chat_server, isolated_dirs):
+    url = chat_server.base_url.replace("http://", "http://user:s3cr3t-pass@")
+    with chinwag(chat_server, "--debug", "--base-url", url) as term:
+        term.ready()
+        term.type("hello\r")
+        term.wait_for(lambda: any(r.usage for r in chat_server.chat_requests), "the reply")
+        assert term.quit() == 0
+    log = (paths.log_dir() / "chinwag.log").read_text("utf-8")
+    assert "/chat/completions" in log
+    assert files_holding(isolated_dirs, "s3cr3t-pass") == []
+
+
+def test_a_key_is_redacted_while_it_is_being_typed(restore_logging):
+    path = logs.setup_logging(debug=True)
+    logs.typing_secret("half-typed-key-42")
+    logging.getLogger("anything").debug("the box holds half-typed-key-42")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    assert "half-typed-key-42" not in path.read_text("utf-8")

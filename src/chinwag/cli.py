@@ -270,6 +270,8 @@ def launch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     check_persona(args, parser)
     settings, _ = config.load_settings()  # the TUI shows these warnings itself
     logs.register_secret(settings.api_key)  # run() sets up logging (--debug)
+    logs.register_url(settings.base_url)
+    logs.register_url(args.base_url)
     from chinwag.tui.app import run
 
     return run(args)

@@ -100,10 +100,13 @@ def resolve(settings: Configured, env: Mapping[str, str] = os.environ,
     else:
         api_key = None
 
+    # A server of one's own at another URL (a proxy, a local server speaking the same API)
+    # decides itself whether it wants a key: the provider's key is not required there.
+    own_server = bool(base_url) and base_url.rstrip("/") != (provider.base_url or "").rstrip("/")
     missing = None
     if not base_url:
         missing = "No base URL for the custom provider: set base_url in settings (F4) or pass --base-url"
-    elif provider.key_env and not api_key:
+    elif provider.key_env and not api_key and not own_server:
         if name == "openai":
             missing = (
                 "No API key: set OPENAI_API_KEY, or choose a provider that needs none (ollama) "

@@ -267,7 +267,7 @@ def run(options) -> int:
     try:
         setup_logging(debug=bool(getattr(options, "debug", False)))
     except OSError as error:
-        print(f"chinwag: logging is off ({error})", file=sys.stderr)
+        print(clean(f"chinwag: logging is off ({error})"), file=sys.stderr)
     settings, warnings = config.load_settings()
     overrides = {
         "provider": getattr(options, "provider", None),
@@ -282,7 +282,7 @@ def run(options) -> int:
         try:
             resume = store.resolve(ref)  # the document itself is read after the first frame
         except NotFoundError as error:
-            print(f"chinwag: {error}", file=sys.stderr)
+            print(clean(f"chinwag: {error}"), file=sys.stderr)
             return 1
     app = ChinwagApp(settings, store=store, resume=resume, overrides=overrides, warnings=warnings)
     app.run()

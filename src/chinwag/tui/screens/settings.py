@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,12 +16,14 @@ from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
+from chinwag import logs
 from chinwag.config import Settings, validate
 from chinwag.model_settings import FIELDS as SETTING_FIELDS
 from chinwag.model_settings import INPUT_TYPES as SETTING_INPUT_TYPES
 from chinwag.model_settings import LABELS as SETTING_LABELS
 from chinwag.model_settings import PLACEHOLDERS as SETTING_PLACEHOLDERS
 from chinwag.providers import PROVIDERS, resolve
+from chinwag.sanitize import clean
 
 LoadModels = Callable[[str, str | None, str | None], Awaitable[list[str]]]
 FIELDS = ("provider", "base_url", "model", "api_key", *SETTING_FIELDS, "theme")
@@ -86,9 +89,9 @@ class SettingsScreen(ModalScreen[Settings | None]):
                     [(name, name) for name in PROVIDERS], value=provider,
                     prompt="(automatic)", compact=True))
                 yield from self.field("base_url", Input(
-                    s.base_url or "", placeholder=url_placeholder(s.provider), compact=True))
+                    clean(s.base_url, one_line=True), placeholder=url_placeholder(s.provider), compact=True))
                 yield from self.field("model", Input(
-                    s.model or "", placeholder=model_placeholder(s.provider), compact=True))
+                    clean(s.model, one_line=True), placeholder=model_placeholder(s.provider), compact=True))
                 yield Static("", id="model-note", classes="field-note", markup=False)
                 yield from self.field("api_key", Input(
                     s.api_key or "", password=True, placeholder=key_placeholder(s.provider),
@@ -99,7 +102,7 @@ class SettingsScreen(ModalScreen[Settings | None]):
                         "" if value is None else str(value), type=SETTING_INPUT_TYPES.get(name, "text"),
                         placeholder=SETTING_PLACEHOLDERS.get(name, ""), compact=True))
                 yield from self.field("theme", Select(
-                    [(name, name) for name in themes], value=s.theme, allow_blank=False,
+                    [(Text(clean(name, one_line=True)), name) for name in themes], value=s.theme, allow_blank=False,
                     compact=True))
             yield Static("", id="form-status", markup=False)
             with Horizontal(id="buttons"):
@@ -138,6 +141,8 @@ class SettingsScreen(ModalScreen[Settings | None]):
         if endpoint == self.models_for:
             return
         self.models_for = endpoint
+        logs.register_secret(api_key)  # it goes out with the request: redacted from now on
+        logs.register_url(base_url)
         self.query_one("#model-note", Static).update("loading models…")
         self.run_worker(self._fetch(*endpoint), group="models",
                         exclusive=True, exit_on_error=False)
@@ -148,13 +153,19 @@ class SettingsScreen(ModalScreen[Settings | None]):
         try:
             models = await self.load_models(provider, base_url, api_key)
         except Exception as error:  # any failure: the model stays free text
-            reason = (str(error).splitlines() or [error.__class__.__name__])[0][:50]
+            reason = clean(str(error), one_line=True)[:50] or error.__class__.__name__
             note.update(f"Could not list models ({reason}); type the id")
             model.suggester = None
             return
+        # Ids from the server are shown (and completed) only as plain text.
+        models = list(dict.fromkeys(filter(None, (clean(m, one_line=True) for m in models))))
         model.suggester = SuggestFromList(models, case_sensitive=False)
         note.update(f"{len(models)} models available: type to complete, → accepts"
                     if models else "The server listed no models; type the model id")
+
+    @on(Input.Changed, "#field-api_key")
+    def key_typed(self, event: Input.Changed) -> None:
+        logs.typing_secret(event.value.strip())  # redacted from the first keystroke, saved or not
 
     @on(Select.Changed, "#field-provider")
     def provider_changed(self) -> None:
