@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from chinwag import paths
+from chinwag.fileio import PRIVATE, atomic_write
 from chinwag.sanitize import clean
 
 TEXT = "text"
@@ -188,9 +189,7 @@ class AttachmentStore:
         except FileNotFoundError:
             pass
         self.root.mkdir(parents=True, exist_ok=True)
-        from chinwag.store import atomic_write
-
-        atomic_write(target, data)
+        atomic_write(target, data, mode=PRIVATE, follow_symlinks=False)
 
     def read(self, sha: str) -> bytes | None:
         try:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from chinwag import paths
+from chinwag.fileio import PRIVATE, atomic_write
 
 EFFORTS = ("none", "minimal", "low", "medium", "high")
 TOKEN_PARAMS = ("max_tokens", "max_completion_tokens")
@@ -193,9 +194,8 @@ def remember(model: str, change: Mapping[str, Any], path: Path | None = None) ->
         learned[model] = {**learned.get(model, {}), **change}
         data = {"models": {m: _to_config_keys(entry) for m, entry in sorted(learned.items())}}
         path.parent.mkdir(parents=True, exist_ok=True)
-        from chinwag.store import atomic_write  # temp file, fsync, rename
-
-        atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8"))
+        atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8"),
+                     mode=PRIVATE, follow_symlinks=False)
 
 
 # -- the answer -------------------------------------------------------------------------
