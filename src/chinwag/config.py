@@ -17,9 +17,8 @@ from tomlkit.toml_document import TOMLDocument
 from chinwag import paths
 from chinwag.fileio import read_toml, update_toml
 from chinwag.model_settings import DEFAULTS, ModelSettings
-from chinwag.model_params import EFFORTS
 from chinwag.providers import PROVIDERS
-from chinwag.values import NUMBERS, check_number, number
+from chinwag.values import NUMBERS, check_setting, number
 
 
 @dataclass
@@ -56,8 +55,8 @@ def validate(field_name: str, value: Any) -> Any:
     Accepts strings as typed into an input box ("0.7"). For provider, model, base_url and
     api_key an empty string means "not set" and gives None.
     """
-    if field_name in NUMBERS:
-        return check_number(field_name, value)
+    if field_name in NUMBERS or field_name == "reasoning_effort":
+        return check_setting(field_name, value)
     if field_name not in KEYS:
         raise ValueError(f"unknown setting {field_name!r}")
     if not isinstance(value, str):
@@ -65,13 +64,6 @@ def validate(field_name: str, value: Any) -> Any:
     value = value.strip()
     if field_name in _OPTIONAL and not value:
         return None
-    if field_name == "reasoning_effort":
-        value = value.lower()
-        if value == "default":
-            return None
-        if value not in EFFORTS:
-            raise ValueError(f"reasoning_effort must be one of {', '.join(EFFORTS)} (or empty for the "
-                             f"model's default), not {value!r}")
     if field_name == "provider" and value not in PROVIDERS:
         raise ValueError(f"provider must be one of {', '.join(PROVIDERS)}, not {value!r}")
     if field_name == "base_url" and not value.startswith(("http://", "https://")):

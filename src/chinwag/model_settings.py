@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from chinwag.values import check_number
+from chinwag.values import check_setting
 
 DEFAULTS = {"temperature": 0.7, "max_tokens": 1024, "token_budget": 8000}
 LABELS = {"temperature": "Temperature", "max_tokens": "Max tokens", "reasoning_effort": "Reasoning effort",
@@ -53,7 +53,7 @@ class ModelSettings:
             value = data.get(name)
             if value is not None:
                 try:
-                    values[name] = check_number(name, value)
+                    values[name] = check_setting(name, value)
                 except ValueError as error:
                     raise ValueError(f"settings.{name}: {error}") from None
         extra = {k: v for k, v in data.items() if k not in FIELDS}

@@ -1,13 +1,16 @@
-"""Checking numbers typed by a person or read from a file, with messages a person understands.
+"""Checking model settings typed by a person or read from a file, with messages a person
+understands.
 
 Shared by config (settings), model_settings (documents, personas) and the dialogs; it imports
-nothing of chinwag, so none of them has to import another just to check a number.
+neither of them, so none has to import another just to check a value.
 """
 
 from __future__ import annotations
 
 import math
 from typing import Any
+
+from chinwag.model_params import EFFORTS
 
 # name: (type, lowest, highest or None, lowest excluded)
 NUMBERS: dict[str, tuple[type, float, float | None, bool]] = {
@@ -50,3 +53,21 @@ def check_number(field_name: str, value: Any) -> Any:
     """``value`` typed and range-checked for one of the NUMBERS settings; ValueError says why."""
     kind, low, high, low_open = NUMBERS[field_name]
     return number(field_name, value, kind, low, high, low_open)
+
+
+def check_setting(field_name: str, value: Any) -> Any:
+    """A model setting (NUMBERS, reasoning_effort) typed and checked; ValueError says why.
+    reasoning_effort: empty or "default" gives None (the model's default)."""
+    if field_name in NUMBERS:
+        return check_number(field_name, value)
+    if field_name != "reasoning_effort":
+        raise ValueError(f"unknown setting {field_name!r}")
+    if not isinstance(value, str):
+        raise ValueError(f"{field_name} must be text, not {value!r}")
+    value = value.strip().lower()
+    if value in ("", "default"):
+        return None
+    if value not in EFFORTS:
+        raise ValueError(f"reasoning_effort must be one of {', '.join(EFFORTS)} (or empty for the "
+                         f"model's default), not {value!r}")
+    return value
