@@ -336,3 +336,12 @@ async def test_a_url_with_credentials_never_shows_them():
         await chat.aclose()
     assert failure.kind == c.CONNECTION and "127.0.0.1" in failure.message
     assert "s3cr3t-pw" not in failure.message and "alice" not in failure.message
+
+
+async def test_a_lone_surrogate_in_a_document_never_breaks_a_request(chat_server, client):
+    chat_server.reply("ok")
+    events = await collect(client, messages=[{"role": "user", "content": "from JSON \ud800 here"}],
+                           model="chinwag-test\udcff")
+    assert events[-1] == Finished("stop")
+    body = chat_server.chat_requests[0].body
+    assert body["messages"][0]["content"] == "from JSON \ufffd here" and body["model"] == "chinwag-test\ufffd"

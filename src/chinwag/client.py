@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the SDK takes over a second to import: load it when first n
     from chinwag.model_params import Family
 
 from chinwag.conversation import Message
-from chinwag.sanitize import clean
+from chinwag.sanitize import clean, valid_unicode
 
 AUTH = "auth"
 NOT_FOUND = "not_found"
@@ -181,8 +181,8 @@ class ChatClient:
         started = False
         kept = False  # some text arrived: a failure from here on leaves a partial reply
         try:
-            response = await self._openai.chat.completions.create(
-                model=model, messages=messages, stream=True, **options
+            response = await self._openai.chat.completions.create(  # no lone surrogate can reach the wire
+                model=valid_unicode(model), messages=valid_unicode(messages), stream=True, **options
             )
             async with response:
                 if _is_plain_json(response.response.headers.get("content-type", "")):

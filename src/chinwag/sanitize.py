@@ -73,6 +73,21 @@ def safe_json(data: Any, indent: int | None = 2) -> str:
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def valid_unicode(data: Any) -> Any:
+    """``data`` (str, or lists and dicts of them) with lone surrogates replaced by "\ufffd": what
+    can be encoded as UTF-8, e.g. a request whose document holds a "\\ud800" from a JSON file.
+    Returns ``data`` itself when there is nothing to replace."""
+    if isinstance(data, str):
+        return _SURROGATE.sub(REPLACEMENT, data) if _SURROGATE.search(data) else data
+    if isinstance(data, list):
+        items = [valid_unicode(item) for item in data]
+        return data if all(a is b for a, b in zip(items, data)) else items
+    if isinstance(data, dict):
+        pairs = {valid_unicode(k): valid_unicode(v) for k, v in data.items()}
+        return data if all(pairs.get(k) is v for k, v in data.items()) else pairs
+    return data
+
+
 # An escape sequence cut short at the end of a piece of a stream: its opener and no terminator yet.
 _UNFINISHED = re.compile(
     r"(?:\x1b|\x1b\[[0-?]*[ -/]*|\x9b[0-?]*[ -/]*"
