@@ -86,6 +86,11 @@ class ChinwagApp(ServedApp):
                 return screen
         raise LookupError("no chat screen")
 
+    def notify(self, message: str, *, title: str = "", **options) -> None:
+        """Every notification (from any screen) shows its text plain: outside text inside it
+        (names, ids, paths, server words) can neither drive the terminal nor be markup."""
+        super().notify(clean(message), title=clean(title, one_line=True), **{**options, "markup": False})
+
     def on_mount(self) -> None:
         themes, theme_warnings = load_themes()
         for theme in themes:

@@ -11,6 +11,7 @@ from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 from chinwag import paths
+from chinwag.sanitize import clean
 
 COLOUR_FIELDS = (
     "primary", "secondary", "accent", "foreground", "background",
@@ -59,6 +60,8 @@ def theme_from_dict(data: dict) -> Theme:
     for key in ("name", "primary"):
         if not isinstance(data.get(key), str) or not data[key].strip():
             raise ThemeFileError(f"'{key}' is missing")
+    if clean(data["name"], one_line=True) != data["name"]:
+        raise ThemeFileError("'name' holds control characters or line breaks")  # shown in menus
     for key in COLOUR_FIELDS:
         if key in data:
             _check_colour(key, data[key])

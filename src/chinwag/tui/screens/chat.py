@@ -155,8 +155,9 @@ class ChatScreen(Screen):
         if self.opening:
             self.title, self.sub_title = "Opening…", ""
             return
-        self.title = clean(conversation.title) or "New conversation"
-        self.sub_title = clean(f"{conversation.persona.name} · {conversation.provider} · {conversation.model}")
+        self.title = clean(conversation.title, one_line=True) or "New conversation"
+        self.sub_title = clean(f"{conversation.persona.name} · {conversation.provider} · {conversation.model}",
+                               one_line=True)
 
     def set_status(self, text: str) -> None:
         self.query_one("#status", Static).update(clean(text))
@@ -500,11 +501,12 @@ class ChatScreen(Screen):
         if last is None or not last.content:
             self.notify("There is no reply to copy yet.", severity="warning")
             return
-        self.app.copy_to_clipboard(last.content)
+        text = clean(last.content)  # what the screen shows: no escapes, no lone surrogates
+        self.app.copy_to_clipboard(text)
         if self.app.is_web:  # the browser decides: it allows it on localhost and https pages
-            self.notify(f"Sent the last reply ({len(last.content):,} characters) to the browser's clipboard.")
+            self.notify(f"Sent the last reply ({len(text):,} characters) to the browser's clipboard.")
         else:
-            self.notify(f"Copied the last reply ({len(last.content):,} characters).")
+            self.notify(f"Copied the last reply ({len(text):,} characters).")
 
     # -- attachments -------------------------------------------------------------------
 

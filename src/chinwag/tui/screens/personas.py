@@ -19,6 +19,7 @@ from chinwag.config import validate
 from chinwag.model_settings import FIELDS as SETTING_FIELDS
 from chinwag.model_settings import LABELS as SETTING_LABELS
 from chinwag.personas import PersonaSpec, save_persona
+from chinwag.sanitize import clean
 
 CSS = Path(__file__).parent / "modals.tcss"
 
@@ -30,11 +31,11 @@ def matches(spec: PersonaSpec, query: str) -> bool:
 
 
 def persona_option(spec: PersonaSpec, current: bool) -> Option:
-    label = Text(spec.name, style="bold")
+    label = Text(clean(spec.name, one_line=True), style="bold")
     if current:
         label.append("  ● current", style="italic")
     label.append("\n")
-    label.append(spec.description or "(no description)", style="dim")
+    label.append(clean(spec.description, one_line=True) or "(no description)", style="dim")
     return Option(label, id=spec.name)
 
 
@@ -153,17 +154,18 @@ class PersonaEditor(ModalScreen[PersonaSpec | None]):
     def compose(self) -> ComposeResult:
         spec = self.spec
         with Vertical(id="dialog", classes="form") as dialog:
-            dialog.border_title = f"Edit persona {spec.name}" if spec else "New persona"
+            # A Text, not a str: a border title string would be parsed as markup.
+            dialog.border_title = Text(clean(f"Edit persona {spec.name}", one_line=True) if spec else "New persona")
             with VerticalScroll(classes="form-fields"):
                 yield from self.field("name", "Name", Input(
-                    spec.name if spec else "", placeholder="short-name", compact=True))
+                    clean(spec.name if spec else "", one_line=True), placeholder="short-name", compact=True))
                 yield from self.field("description", "Description", Input(
-                    spec.description if spec else "", placeholder="one line shown in the list",
+                    clean(spec.description if spec else "", one_line=True), placeholder="one line shown in the list",
                     compact=True))
                 yield from self.field("system_prompt", "System prompt", TextArea(
-                    spec.system_prompt if spec else "", soft_wrap=True, compact=True))
+                    clean(spec.system_prompt if spec else ""), soft_wrap=True, compact=True))
                 yield from self.field("model", "Model", Input(
-                    (spec.model or "") if spec else "", placeholder="(the chat's model)",
+                    clean(spec.model if spec else "", one_line=True), placeholder="(the chat's model)",
                     compact=True))
                 for name in SETTING_FIELDS:
                     value = getattr(spec, name) if spec else None

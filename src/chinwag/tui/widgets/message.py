@@ -96,7 +96,8 @@ class MessageView(Vertical):
         self.refresh_header_text()
 
     def refresh_header_text(self) -> None:
-        who = {USER: "You", ASSISTANT: clean(self.message.model or "") or "Assistant"}.get(self.message.role, "")
+        who = {USER: "You", ASSISTANT: clean(self.message.model, one_line=True) or "Assistant"}.get(
+            self.message.role, "")
         text = Text(who, style="bold")
         notes = []
         if self.excluded:
