@@ -28,6 +28,8 @@ from chinwag.personas import load_personas
 from chinwag.providers import resolve
 from chinwag.sanitize import clean
 from chinwag.store import Store, StoreError
+from chinwag.tui import signals
+from chinwag.tui.driver import driver_class
 from chinwag.tui.keys import help_rows, keymap_warnings
 from chinwag.tui.messages import (
     ContextChanged,
@@ -68,7 +70,7 @@ class ChinwagApp(ServedApp):
         warnings: Iterable[str] = (),
     ) -> None:
         """``conversation``: show this one; ``resume``: read this id after the first frame."""
-        super().__init__()
+        super().__init__(driver_class=driver_class())  # pastes arrive whole and in order
         self.settings = settings
         self.startup_warnings = list(warnings)
         personas, persona_warnings = load_personas()
@@ -105,6 +107,13 @@ class ChinwagApp(ServedApp):
             chat.post_message(OpenConversation(self.initial_conversation, announce=False))
         for warning in self.startup_warnings:
             self.notify(warning, title="Configuration", severity="warning", markup=False, timeout=10)
+        if not self.is_headless:  # a real terminal: closing it or kill(1) quits as ctrl+q does
+            signals.install(self.quit_on_signal)
+
+    def quit_on_signal(self, signum: int) -> None:
+        """SIGHUP, SIGTERM, SIGINT: stop and save the reply, restore the terminal, exit 128+signum."""
+        self.signal_code = 128 + signum
+        self.call_next(self.action_quit)
 
     def on_ready(self) -> None:
         # After the first frame: slow loads would otherwise hold the GIL while we paint.
@@ -291,4 +300,4 @@ def run(options) -> int:
             return 1
     app = ChinwagApp(settings, store=store, resume=resume, overrides=overrides, warnings=warnings)
     app.run()
-    return 0
+    return app.return_code or getattr(app, "signal_code", 0)

@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
-from chinwag.sanitize import clean
+from chinwag.sanitize import clean_paste
 
 
 class Composer(TextArea):
@@ -73,8 +73,9 @@ class Composer(TextArea):
     async def _on_paste(self, event: events.Paste) -> None:
         # A paste is text, never terminal control: escape sequences and controls go (a stray ESC
         # shows as ␛), so the draft cannot drive the terminal and what is sent is what is seen.
+        # Terminals send pasted newlines as CR: CR and CRLF become newlines (see tui/driver.py).
         # TextArea._on_paste runs after this one (handlers run along the MRO) and inserts it.
-        event.text = clean(event.text)
+        event.text = clean_paste(event.text)
 
     def action_submit(self) -> None:
         # Empty text too: files attached alone may be sent; the screen decides.
