@@ -43,14 +43,16 @@ FINISH = st.sampled_from([None, "stop", "length", INTERRUPTED, CUT_OFF, FAILED])
 
 @st.composite
 def conversations(draw) -> Conversation:
-    conv = Conversation(title=draw(TEXT), model=draw(TEXT) or "m", provider=draw(TEXT) or "custom")
+    conv = Conversation(model=draw(TEXT) or "m", provider=draw(TEXT) or "custom")
     conv.persona.name = draw(TEXT) or "assistant"
+    conv.add(Message(USER, draw(TEXT)))  # a conversation with no message is never saved
     for role, content, finish in draw(st.lists(st.tuples(st.sampled_from([USER, ASSISTANT, EVENT]), TEXT, FINISH),
-                                               min_size=1, max_size=5)):
+                                               max_size=4)):
         message = Message(role, content, model=draw(TEXT) if role == ASSISTANT else None)
         if role == ASSISTANT:
             message.finish_reason = finish
-        conv.messages.append(message)
+        conv.add(message)
+    conv.title = draw(TEXT)
     return conv
 
 
@@ -80,7 +82,7 @@ def fresh_dirs():
 def run_cli(capsys, *argv: str) -> tuple[str, str]:
     code = cli.main(list(argv))
     out, err = capsys.readouterr()
-    assert code in (0, 1), (argv, code, err)
+    assert code in (0, 1, 2), (argv, code, err)  # 2: a search filter the user mistyped (said on stderr)
     return out, err
 
 
@@ -100,7 +102,7 @@ def as_json(text: str) -> str:
     return json.loads(json.dumps(text))
 
 
-@settings(max_examples=25, derandomize=True, deadline=None,
+@settings(max_examples=15, derandomize=True, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.lists(conversations(), min_size=1, max_size=3), TEXT)
 def test_list_search_and_export_print_only_plain_text(capsys, convs, needle):
@@ -108,8 +110,8 @@ def test_list_search_and_export_print_only_plain_text(capsys, convs, needle):
         store = Store()
         for conv in convs:
             store.save(conv)
-        for argv in (["list"], ["list", "--json"], ["list", "--search", needle or "x"],
-                     ["list", "--json", "--search", convs[0].messages[0].content[:4] or "x"],
+        for argv in (["list"], ["list", "--json"], ["list", f"--search={needle or 'x'}"],
+                     ["list", "--json", f"--search={convs[0].messages[0].content[:4] or 'x'}"],
                      ["export", convs[0].id, "--format", "md"], ["export", convs[0].id, "--format", "json"]):
             out, err = run_cli(capsys, *argv)
             assert_safe(out.replace("\n", "").replace("\t", ""), " ".join(argv))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from chinwag.dates import local_midnight_utc, parse_day
-from chinwag.sanitize import clean
+from chinwag.sanitize import clean, valid_unicode
 
 SNIPPET_WIDTH = 80
 MESSAGE_SEPARATOR = "\x1e"  # between messages in the indexed text: no phrase spans two messages
@@ -81,6 +81,9 @@ class Query:
 
 def parse_query(text: str, today: date | None = None) -> Query:
     """Split what was typed into terms and filters; QueryError when a filter's value is wrong."""
+    # SQLite takes neither a lone surrogate (undecodable argv bytes) nor a NUL (it ends an FTS5
+    # string: "unterminated string"); neither can be meant as text to find.
+    text = valid_unicode(text).replace("\x00", " ")
     query = Query()
     for found in _TOKEN.finditer(text):
         key = found.group("key")
