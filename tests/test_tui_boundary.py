@@ -145,3 +145,24 @@ async def test_settings_openai_with_a_typed_base_url_needs_no_openai_key(chat_se
         await send(pilot, "hello")
         await wait_for(pilot, lambda: not replying(app) and "no key needed" in screen_text(app), "the reply")
     assert chat_server.chat_requests[0].body["model"] == "gpt-4o-mini"
+
+
+async def test_a_theme_from_the_palette_changes_only_its_line_of_a_hand_edited_config(chat_server):
+    from test_fileio import USER_FILE
+
+    paths.config_file().parent.mkdir(parents=True)
+    paths.config_file().write_text(USER_FILE, "utf-8")
+    settings, warnings = load_settings()
+    settings.base_url = chat_server.base_url
+    app = ChinwagApp(settings, warnings=warnings)
+    async with app.run_test(size=SIZE) as pilot:
+        edited = USER_FILE.replace('model = "gpt-4o"', 'model = "gpt-4.1"')  # by hand, while it runs
+        paths.config_file().write_text(edited, "utf-8")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Theme: chinwag-light")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "chinwag-light" in paths.config_file().read_text("utf-8"), "config saved")
+    expected = edited.replace("future_flag = true\n", 'future_flag = true\ntheme = "chinwag-light"\n')
+    assert paths.config_file().read_text("utf-8") == expected  # comments, bad entries, [prices] kept

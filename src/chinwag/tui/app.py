@@ -21,7 +21,7 @@ from chinwag import config
 from chinwag.chat_context import ChatContext
 from chinwag.client import ChatClient
 from chinwag.conversation import Conversation
-from chinwag.logs import register_secret
+from chinwag.logs import register_secret, register_url
 from chinwag.model_params import parse_overrides
 from chinwag.paths import config_file
 from chinwag.personas import load_personas
@@ -234,7 +234,8 @@ class ChinwagApp(ServedApp):
         old_client = self.context.client
         self.settings = new
         register_secret(new.api_key)
-        self.save_settings()
+        register_url(new.base_url)
+        self.save_settings()  # the dialog showed what is in use: the file gets what differs from it
         if new.theme in self.available_themes:
             self.theme = new.theme
         self.context = self.context.with_settings(new)
@@ -242,17 +243,19 @@ class ChinwagApp(ServedApp):
         await old_client.aclose()
 
     @work(thread=True, exit_on_error=False, group="config")
-    def save_settings(self) -> None:
+    def save_settings(self, since: config.Settings | None = None) -> None:
+        # Only what changed since ``since`` is written: the user's file keeps the rest, even
+        # an edit made by hand while chinwag runs.
         try:
-            config.save_settings(self.settings)
+            config.save_settings(self.settings, since=since)
         except (OSError, ValueError) as error:
             self.call_from_thread(self.notify, f"Settings not saved: {error}", severity="error", markup=False)
 
     def apply_theme(self, name: str) -> None:
         self.theme = name
-        self.settings = dataclasses.replace(self.settings, theme=name)
+        old, self.settings = self.settings, dataclasses.replace(self.settings, theme=name)
         self.context.settings = self.settings
-        self.save_settings()
+        self.save_settings(old)
 
     # -- quitting ------------------------------------------------------------------------
 
