@@ -56,3 +56,17 @@ def test_a_pasted_text_arrives_as_pasted_between_what_was_typed(chat_server):
         term.wait_for(lambda: documents() and replies(documents()[0]), "the reply on disk")
         assert term.quit() == 0
     assert user_messages(documents()[0]) == [f"A {EXPECTED} Z"]
+
+
+@pytest.mark.skipif(pty_missing, reason="needs a POSIX pseudo-terminal (os.openpty)")
+def test_a_paste_longer_than_one_read_arrives_whole(chat_server):
+    lines = [f"line {i:04d} of a long paste \x1b[1mbold\x1b[0m" for i in range(600)]  # ~25 kB: many reads
+    with chinwag(chat_server) as term:
+        term.ready()
+        term.type(PASTE_START + "\r".join(lines) + PASTE_END)
+        term.wait_for(lambda: b"line 0599" in term.output, "the end of the paste on screen")
+        term.type(" Z\r")
+        term.wait_for(lambda: documents() and replies(documents()[0]), "the reply on disk")
+        assert term.quit() == 0
+    assert user_messages(documents()[0]) == ["\n".join(line.replace("\x1b[1m", "").replace("\x1b[0m", "")
+                                                       for line in lines) + " Z"]

@@ -88,8 +88,10 @@ class ChinwagDriver(LinuxDriver):
                     data = decode(os.read(fileno, 1024 * 4), final=final and index == len(selector_events) - 1)
                     if not data:
                         break
-                    for event in parser.feed(pastes.feed(data)):
-                        self.process_message(event)
+                    data = pastes.feed(data)
+                    if data:  # empty while a paste is held (and the parser reads "" as end of input)
+                        for event in parser.feed(data):
+                            self.process_message(event)
             for event in parser.tick():  # an ESC held by the parser times out into the escape key
                 self.process_message(event)
 
