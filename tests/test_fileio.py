@@ -31,13 +31,19 @@ def test_atomic_write_gives_a_new_file_the_umasks_mode(tmp_path):
     assert mode(tmp_path / "new.txt") == 0o640
 
 
-def test_atomic_write_goes_through_a_symlink_and_keeps_it(tmp_path):
-    real = tmp_path / "real" / "file.txt"
+def linked_file(tmp_path, name: str, file_mode: int):
+    """(link, real): ``tmp_path/name`` a symlink to ``tmp_path/real/name``, which has ``file_mode``."""
+    real = tmp_path / "real" / name
     real.parent.mkdir()
     real.write_text("old")
-    os.chmod(real, 0o604)
-    link = tmp_path / "link.txt"
+    os.chmod(real, file_mode)
+    link = tmp_path / name
     link.symlink_to(real)
+    return link, real
+
+
+def test_atomic_write_goes_through_a_symlink_and_keeps_it(tmp_path):
+    link, real = linked_file(tmp_path, "file.txt", 0o604)
     assert fileio.atomic_write(link, b"new") == real
     assert link.is_symlink() and real.read_text() == "new" and mode(real) == 0o604
     assert sorted(p.name for p in real.parent.iterdir()) == ["file.txt"]  # no temp file left

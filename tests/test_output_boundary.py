@@ -15,6 +15,7 @@ import subprocess
 import sys
 
 import pytest
+from test_fileio import linked_file
 
 from chinwag import paths
 from chinwag.conversation import Conversation
@@ -151,12 +152,7 @@ def test_export_refuses_a_symlink_into_the_data_folder(hostile, tmp_path):
 
 
 def test_export_writes_through_a_symlink_and_keeps_the_mode(hostile, tmp_path):
-    real = tmp_path / "notes" / "chat.md"
-    real.parent.mkdir()
-    real.write_text("old")
-    os.chmod(real, 0o640)
-    link = tmp_path / "chat.md"
-    link.symlink_to(real)
+    link, real = linked_file(tmp_path, "chat.md", 0o640)
     run("export", hostile.id, "-o", str(link))
     assert link.is_symlink() and "answer" in real.read_text("utf-8")
     assert stat.S_IMODE(real.stat().st_mode) == 0o640

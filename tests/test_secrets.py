@@ -71,15 +71,21 @@ async def test_key_from_the_environment_is_used_and_never_written(chat_server, m
     assert files_holding(isolated_dirs, key) == []
 
 
+async def type_key_into_settings(pilot, app, key: str) -> Input:
+    """F4, then type ``key`` into the API key box, as a person would."""
+    await pilot.press("f4")
+    await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen), "settings")
+    field = app.screen.query_one("#field-api_key", Input)
+    field.focus()
+    await pilot.press(*key)
+    return field
+
+
 async def test_key_typed_into_settings_stays_in_the_private_config(chat_server, isolated_dirs, debug_log):
     key = "typed" + uuid.uuid4().hex  # no sk- prefix: no pattern would catch it by its shape
     app = make_app(chat_server)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f4")
-        await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen), "settings")
-        field = app.screen.query_one("#field-api_key", Input)
-        field.focus()
-        await pilot.press(*key)
+        field = await type_key_into_settings(pilot, app, key)
         assert field.value == key
         assert key not in rendered_text(app)  # a password box
         await pilot.press("ctrl+s")
@@ -150,11 +156,7 @@ async def test_a_key_typed_into_settings_and_cancelled_never_reaches_the_log(cha
     chat_server.echo_key_header = "x-echo-key"
     app = make_app(chat_server)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f4")
-        await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen), "settings")
-        field = app.screen.query_one("#field-api_key", Input)
-        field.focus()
-        await pilot.press(*key)
+        await type_key_into_settings(pilot, app, key)
         app.screen.query_one("#field-model", Input).focus()  # leaving the box lists the models
         await wait_for(pilot, lambda: any(r.headers.get("authorization") == f"Bearer {key}"
                                           for r in chat_server.requests), "the models request")
