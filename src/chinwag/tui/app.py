@@ -244,8 +244,8 @@ class ChinwagApp(ServedApp):
 
     @work(thread=True, exit_on_error=False, group="config")
     def save_settings(self, since: config.Settings | None = None) -> None:
-        # Only what changed since ``since`` is written: the user's file keeps the rest, even
-        # an edit made by hand while chinwag runs.
+        # Only keys that differ from ``since`` (or, without it, from the file) are written: the
+        # user's file keeps the rest, even an edit made by hand while chinwag runs.
         try:
             config.save_settings(self.settings, since=since)
         except (OSError, ValueError) as error:
