@@ -24,6 +24,7 @@ from chinwag import cli
 from chinwag.conversation import ASSISTANT, CUT_OFF, EVENT, FAILED, INTERRUPTED, USER, Conversation, Message
 from chinwag.export import FORMATS, render
 from chinwag.store import Store
+from chinwag.tui.messages import OpenConversation
 
 # What a terminal would act on, in text meant for people (newline and tab are fine).
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -131,7 +132,7 @@ def test_the_chat_screen_shows_anything_without_passing_it_to_the_terminal(chat_
         chat_server.reply(reply or "ok", chunks=chunks)
         app = make_app(chat_server)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
-            await app.resume_conversation(Store().load(conv.id))
+            app.chat.post_message(OpenConversation(Store().load(conv.id)))
             await pilot.pause()
             check(app, "a resumed document")
             composer = app.chat.composer

@@ -14,6 +14,7 @@ from chinwag import paths
 from chinwag.config import load_settings
 from chinwag.conversation import Conversation
 from chinwag.store import Store
+from chinwag.tui.messages import OpenConversation
 from chinwag.tui.app import ChinwagApp
 from chinwag.tui.screens.chat import ChatScreen
 from chinwag.tui.screens.personas import PersonaScreen
@@ -75,7 +76,7 @@ async def test_a_hostile_document_resumes_copies_and_exports_without_a_crash(cha
     Store().save(conv)
     app = make_app(chat_server)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await app.resume_conversation(Store().load(conv.id))
+        app.chat.post_message(OpenConversation(Store().load(conv.id)))
         await wait_for(pilot, lambda: "answer bad" in screen_text(app), "the resumed conversation")
         assert_terminal_safe(app)
         await pilot.press("ctrl+y")

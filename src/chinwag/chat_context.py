@@ -48,6 +48,10 @@ class ChatContext:
         return self.personas.get(name) or self.personas["assistant"]
 
     def new_session(self, conversation: Conversation | None = None) -> ChatSession:
+        if conversation is not None and conversation.model and not self.resolved.model:
+            # e.g. --resume with --base-url and no --model: the document names its model.
+            self.overrides["model"] = conversation.model
+            self.resolved = resolve(self.settings, overrides=self.overrides)
         if conversation is None:
             conversation = start_conversation(self.settings, self.resolved, self.persona())
         return ChatSession(
