@@ -38,14 +38,14 @@ def _num(value: int | None, estimated: bool = False) -> str:
 def _totals(table: Table, label: str, totals: Totals) -> None:
     mark = "~" if totals.estimated else ""
     table.add_row(Text(label, style="bold"), "")
-    table.add_row("  tokens in / out", f"{mark}{totals.prompt_tokens:,} / {mark}{totals.completion_tokens:,}")
+    table.add_row("  in / out", f"{mark}{totals.prompt_tokens:,} / {mark}{totals.completion_tokens:,}")
     table.add_row("  cost", format_cost(totals.cost))
 
 
 def _grid() -> Table:
     table = Table.grid(padding=(0, 1), expand=True)
-    table.add_column(ratio=1)
-    table.add_column(justify="right")
+    table.add_column(ratio=1)  # labels (and notes) wrap when they must
+    table.add_column(justify="right", no_wrap=True)  # numbers never do
     return table
 
 
@@ -85,12 +85,12 @@ class TokenMeter(Static):
         width = max(self.content_region.width - 2, 4)
         meter_bar = Text("  ").append_text(bar(meter.request_tokens, meter.budget, min(width, BAR_WIDTH), self._bar_styles()))
         table = _grid()
-        table.add_row("  messages in context", f"{meter.sent} of {meter.total}")
+        table.add_row("  messages sent", f"{meter.sent:,} of {meter.total:,}")
         table.add_row("  draft", f"{estimate}{meter.draft_tokens:,}")
         if meter.attachment_tokens:
             table.add_row("    of which files", f"{estimate}{meter.attachment_tokens:,}")
         table.add_row("  context window", _num(meter.context_window))
-        table.add_row("  est. input cost", format_cost(meter.cost_of_next))
+        table.add_row("  est. cost", format_cost(meter.cost_of_next))
         if not meter.exact:
             table.add_row(Text("  ~ counts are estimates for this model", style="italic"), "")
         if not meter.fits:
