@@ -36,7 +36,7 @@ class Timed(app_module.ChinwagApp):
         return super().run(headless=True, size=(120, 40))
 
     def on_ready(self):
-        super().on_ready()
+        # (Textual calls ChinwagApp.on_ready too: handlers run along the class hierarchy.)
         self.set_interval(0.005, self._check)
 
     def _check(self):

@@ -179,6 +179,7 @@ class Conversation:
         if not self.updated_at:
             self.updated_at = self.created_at
         self._tree_key: tuple = ()
+        self._path: tuple[tuple, list[Message]] = ((), [])
         self._by_id: dict[str, Message] = {}
         self._children: dict[str | None, list[Message]] = {}
         self.removed: set[str] = set()  # ids taken back out (a failed empty reply): never merged back
@@ -231,6 +232,7 @@ class Conversation:
     def forget_tree(self) -> None:
         """Call after changing ``messages`` other than by add/remove (a merge does)."""
         self._tree_key = ()
+        self._path = ((), [])
 
     def get(self, message_id: str | None) -> Message | None:
         if message_id is None:
@@ -260,9 +262,16 @@ class Conversation:
 
     @property
     def path(self) -> list[Message]:
-        """Root -> current leaf, events included: what the chat shows and what is sent."""
+        """Root -> current leaf, events included: what the chat shows and what is sent.
+        Walked again only when the tree or the leaf changed (a fresh list each time)."""
         leaf = self.leaf
-        return self.path_to(leaf.id) if leaf is not None else []
+        if leaf is None:
+            return []
+        self._tree()
+        key = (self._tree_key, id(leaf))
+        if key != self._path[0]:
+            self._path = (key, self.path_to(leaf.id))
+        return list(self._path[1])
 
     def path_to(self, message_id: str) -> list[Message]:
         """Root -> the message ``message_id``."""

@@ -34,7 +34,7 @@ from chinwag.personas import PersonaSpec
 from chinwag.store import Store, StoreError
 from chinwag.tokens import TokenCounter, Window, select_window
 from chinwag.usage import cost as usage_cost
-from chinwag.usage import cost_of, read_usage
+from chinwag.usage import cost_of, read_usage, sum_usage
 
 KEY_VARS = ("OPENAI_API_KEY", "TOGETHER_API_KEY")
 FORK_SUFFIX = " (fork)"
@@ -218,11 +218,19 @@ class ChatSession:
         return None
 
     def _totals_from_document(self) -> Totals:
-        """What every reply in the document cost, on every branch: that was all paid for."""
-        totals = Totals()
+        """What every reply in the document cost, on every branch: that was all paid for.
+        Costs are linear in tokens, so replies are summed per model and priced once each."""
+        by_model: dict[str, list] = {}
         for message in self.conversation.messages:
             if message.role == ASSISTANT and message.usage:
-                self._add_usage(totals, message)
+                use = read_usage(message.usage)
+                if use is not None:
+                    by_model.setdefault(message.model or self.model, []).append(use)
+        totals = Totals()
+        for model, uses in by_model.items():
+            summed = sum_usage(uses)
+            cost = usage_cost(model, self.conversation.provider, summed, self.prices)
+            totals.add(summed.prompt, summed.completion, cost, summed.estimated)
         return totals
 
     def _add_usage(self, totals: Totals, message: Message) -> None:

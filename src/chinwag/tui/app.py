@@ -80,6 +80,7 @@ class ChinwagApp(ServedApp):
         self.context = ChatContext(settings, store or Store(), personas, overrides or {}, model_overrides)
         self.initial_conversation = conversation
         self.resume_id = resume
+        self._warm = False  # the tokenizer and SDK are loading or loaded
 
     @property
     def chat(self) -> ChatScreen:
@@ -118,9 +119,16 @@ class ChinwagApp(ServedApp):
     def on_ready(self) -> None:
         # After the first frame: slow loads would otherwise hold the GIL while we paint.
         if self.resume_id:
+            # The tokenizer and SDK load once the conversation is on screen: threads share one
+            # interpreter lock, and reading a long document is what the user waits for.
             self.read_conversation(self.resume_id)
+        else:
+            self.warm_up(self.chat.session.model)
         self.recover()
-        self.warm_up(self.chat.session.model)
+
+    def on_chat_screen_opened(self, event: ChatScreen.Opened) -> None:
+        if self.resume_id and not self._warm:
+            self.warm_up(event.model)
 
     @work(thread=True, exit_on_error=False, group="recover")
     def recover(self) -> None:
@@ -146,6 +154,7 @@ class ChinwagApp(ServedApp):
         """Load the tokenizer and the OpenAI SDK off the start-up path (together over a second)."""
         from chinwag.tokens import warm_up
 
+        self._warm = True
         warm_up(model)
         self.call_from_thread(self.chat.update_meter)
         import openai  # noqa: F401 - imported for its side effect: the first request starts at once

@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Static, TextArea
+from textual import message as textual_message
 from textual.worker import Worker, WorkerState
 
 from chinwag import client as api
@@ -55,6 +56,13 @@ NARROW = 70  # below this width the sidebar hides itself
 
 class ChatScreen(Screen):
     """Talk to a model. The session holds the conversation; this screen shows it."""
+
+    class Opened(textual_message.Message):
+        """A conversation is on screen (the app loads the slow parts after a resume's first look)."""
+
+        def __init__(self, model: str) -> None:
+            super().__init__()
+            self.model = model
 
     AUTO_FOCUS = "Composer"
 
@@ -147,8 +155,14 @@ class ChatScreen(Screen):
                 f"{self.context.problem}\nPress F4 to choose a provider or enter a base URL; F1 lists every key.",
                 "warning",
             )
+        # Counting (which may load the tokenizer) and the app's warm-up run in threads: start them
+        # once the messages are painted, not while the screen is being laid out.
+        self.call_after_refresh(self._opened, meter)
+
+    def _opened(self, meter: bool) -> None:
         if meter:
             self.update_meter()
+        self.post_message(self.Opened(self.session.model))
 
     def refresh_header(self) -> None:
         conversation = self.session.conversation

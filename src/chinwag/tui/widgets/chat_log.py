@@ -142,8 +142,10 @@ class ChatLog(VerticalScroll):
         self._heights.clear()
         self.messages = messages
         n = len(self.messages)
-        lo, need = n, 2 * self._viewport
-        while lo > 0 and (n - lo < BATCH or need > 0):
+        # One screenful first (what the user sees soonest); the next batch above is mounted
+        # once that is painted, by the window's own look at the scroll position.
+        lo, need = n, self._viewport
+        while lo > 0 and need > 0:
             lo -= 1
             need -= self.height_of(self.messages[lo])
         self.lo, self.hi = lo, n
