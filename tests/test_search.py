@@ -161,3 +161,16 @@ def test_few_hits_are_ranked_as_fts5_bm25_ranks_them(tmp_path):
            "ORDER BY text.rank")
     assert ours == [row[0] for row in store.index.con.execute(sql)]
     assert ours[0] == "Kestrel in the title"
+
+
+def test_snippets_deep_in_long_conversations(tmp_path):
+    # Only the part of a long text around the hit is read for the snippet: it must look the same.
+    store = Store(tmp_path / "conversations")
+    store.save(make("Deep", ("filler " * 600 + "the NEEDLE is here " + "tail " * 600,)))
+    store.save(make("Second message", ("filler " * 600, "Needle opens this reply, then more " + "words " * 50)))
+    (deep,) = store.search("needle here")  # two terms: the whole text is read
+    (one,) = [hit for hit in store.search("needle") if hit.summary.title == "Deep"]
+    assert deep.snippet == one.snippet and "NEEDLE is here" in one.snippet
+    assert one.snippet.startswith("…") and one.snippet.endswith("…") and len(one.snippet) <= 82
+    (second,) = [hit for hit in store.search("needle") if hit.summary.title == "Second message"]
+    assert second.snippet.startswith("Needle opens this reply") and second.snippet.endswith("…")
