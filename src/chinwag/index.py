@@ -351,6 +351,20 @@ class Index:
                 self.reset()
                 return work(self.con)
 
+    def _transaction(self, work: Callable[[sqlite3.Connection], None]) -> None:
+        """``work`` in one write transaction: all of it or none."""
+
+        def wrapped(con: sqlite3.Connection) -> None:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                work(con)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+        self._run(wrapped)
+
     def reset(self) -> None:
         """Throw the file away; the next sync reads every document again."""
         with self.lock:
@@ -442,17 +456,11 @@ class Index:
             return
 
         def work(con: sqlite3.Connection) -> None:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                for entry in entries:
-                    self._put(con, entry)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+            for entry in entries:
+                self._put(con, entry)
 
         with self.lock:
-            self._run(work)
+            self._transaction(work)
             known = self._loaded()
             for entry in entries:
                 known[entry.summary.id] = (entry.summary, entry.stamp)
@@ -491,20 +499,14 @@ class Index:
 
     def _drop(self, ids: list[str]) -> None:
         def work(con: sqlite3.Connection) -> None:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                for conv_id in ids:
-                    row = con.execute("SELECT rowid FROM docs WHERE id = ?", (_key(conv_id),)).fetchone()
-                    if row is not None:
-                        for table, column in (("text", "rowid"), ("usage", "doc"), ("docs", "rowid")):
-                            con.execute(f"DELETE FROM {table} WHERE {column} = ?", (row[0],))
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+            for conv_id in ids:
+                row = con.execute("SELECT rowid FROM docs WHERE id = ?", (_key(conv_id),)).fetchone()
+                if row is not None:
+                    for table, column in (("text", "rowid"), ("usage", "doc"), ("docs", "rowid")):
+                        con.execute(f"DELETE FROM {table} WHERE {column} = ?", (row[0],))
 
         with self.lock:
-            self._run(work)
+            self._transaction(work)
             known = self._loaded()
             for conv_id in ids:
                 known.pop(conv_id, None)
