@@ -146,7 +146,6 @@ def unreadable_entry(conv_id: str, reason: str, stamp: Stamp) -> Entry:
 
 # -- ranking ---------------------------------------------------------------------------------
 
-WINDOW = 400  # characters of a long body read around a hit for its snippet
 RANK_HERE = 300  # a one-term search with at most this many hits is ranked in Python (see search)
 TITLE_WEIGHT, K1, B = 10.0, 1.2, 0.75  # as FTS5's bm25(text, 10.0, 1.0, 1.0)
 
@@ -587,28 +586,18 @@ class Index:
             found = [(_from_key(key), rowid) for key, rowid, _ in rows]
             return Found([(known[conv_id][0], rowid) for conv_id, rowid in found if conv_id in known], texts)
 
-    def texts(self, rowids: list[int], near: str | None = None) -> dict[int, tuple[str, str]]:
-        """(title, body) by rowid as indexed; a rowid whose document changed since is missing.
-        ``near``: an ASCII term; where the body holds it, only the part around its first
-        occurrence is read (SQLite finds it: a snippet needs no more, and bodies can be long)."""
-        if near is None or not near.isascii():
-            return self._run(lambda con: self._texts(con, rowids))
-        return self._run(lambda con: self._texts(con, rowids, near.lower()))
+    def texts(self, rowids: list[int]) -> dict[int, tuple[str, str]]:
+        """(title, body) by rowid as indexed; a rowid whose document changed since is missing."""
+        return self._run(lambda con: self._texts(con, rowids))
 
     @staticmethod
-    def _texts(con: sqlite3.Connection, rowids: list[int], near: str | None = None) -> dict[int, tuple[str, str]]:
+    def _texts(con: sqlite3.Connection, rowids: list[int]) -> dict[int, tuple[str, str]]:
         out: dict[int, tuple[str, str]] = {}
-        # The window: from WINDOW characters before the hit (a snippet shows 20 of them) on.
-        body = ("body" if near is None else
-                f"CASE WHEN instr(lower(body), ?1) > {WINDOW} THEN "
-                f"'{MESSAGE_SEPARATOR}' || substr(body, instr(lower(body), ?1) - {WINDOW}, {3 * WINDOW}) ELSE body END")
-        first = 1 if near is None else 2
         for start in range(0, len(rowids), 500):
             chunk = rowids[start:start + 500]
-            marks = ",".join(f"?{first + i}" for i in range(len(chunk)))
-            params = chunk if near is None else [near, *chunk]
-            for rowid, title, text in con.execute(f"SELECT rowid, title, {body} FROM text WHERE rowid IN ({marks})", params):
-                out[rowid] = (title, text)
+            marks = ",".join("?" * len(chunk))
+            for rowid, title, body in con.execute(f"SELECT rowid, title, body FROM text WHERE rowid IN ({marks})", chunk):
+                out[rowid] = (title, body)
         return out
 
     def usage(self, since: str | None = None) -> list[UsageRow]:

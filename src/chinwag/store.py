@@ -120,13 +120,13 @@ class Hit:
 class _Texts:
     """The indexed text of a batch of hits, read in one query when the first snippet is wanted."""
 
-    def __init__(self, index: Index, rowids: list[int], known: dict[int, tuple[str, str]], near: str | None) -> None:
-        self.index, self.rowids, self.near = index, rowids, near
+    def __init__(self, index: Index, rowids: list[int], known: dict[int, tuple[str, str]]) -> None:
+        self.index, self.rowids = index, rowids
         self.texts: dict[int, tuple[str, str]] | None = known if all(r in known for r in rowids) else None
 
     def get(self, rowid: int) -> tuple[str, str]:
         if self.texts is None:
-            self.texts = self.index.texts(self.rowids, self.near)
+            self.texts = self.index.texts(self.rowids)
         return self.texts.get(rowid, ("", ""))
 
 
@@ -267,12 +267,11 @@ class Store:
         if time.monotonic() - self.index.synced_at >= max_age:
             self.sync()
         found = self.index.search(query, stop)
-        near = query.terms[0] if len(query.terms) == 1 else None  # one term: read only around it
         for start in range(0, len(found), SNIPPET_BATCH):
             if stop is not None and stop():
                 return
             batch = found[start:start + SNIPPET_BATCH]
-            texts = _Texts(self.index, [rowid for _, rowid in batch], found.texts, near)
+            texts = _Texts(self.index, [rowid for _, rowid in batch], found.texts)
             for summary, rowid in batch:
                 yield Hit(summary, lambda rowid=rowid, texts=texts: make_snippet(*texts.get(rowid), query.terms))
 
