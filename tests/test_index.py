@@ -203,3 +203,16 @@ def test_search_shows_the_current_branch_and_usage_counts_every_branch(store):
     assert found(store, "pelican") == []
     (row,) = store.usage()
     assert (row.requests, row.prompt, row.completion) == (2, 20, 7)
+
+
+def test_many_hits_map_to_the_right_conversations_after_changes(store):
+    # A search with many hits maps rowids to summaries from memory: that map must follow saves,
+    # deletions and renames.
+    convs = [make(f"T{n}", (f"heron {n}",), f"2026-01-0{n + 1}T10:00:00Z") for n in range(5)]
+    for conv in convs:
+        store.save(conv)
+    assert sorted(found(store, "heron")) == ["T0", "T1", "T2", "T3", "T4"]
+    store.delete(convs[0].id)
+    store.rename(convs[1].id, "Renamed")
+    store.save(make("New", ("heron again",), "2026-01-08T10:00:00Z"))
+    assert sorted(found(store, "heron")) == ["New", "Renamed", "T2", "T3", "T4"]

@@ -269,6 +269,7 @@ class Index:
         self._file: tuple[int, int] | None = None  # (st_dev, st_ino) of the file we opened
         self._entries: dict[str, tuple[Summary, Stamp]] | None = None  # what the file holds
         self._ordered: list[Summary] | None = None
+        self._rowids: dict[int, Summary] | None = None
 
     # -- connection ----------------------------------------------------------------------
 
@@ -373,7 +374,7 @@ class Index:
             if self.path is not None:
                 _remove(self.path)
             self.rebuilds += 1
-            self._entries, self._ordered = None, None
+            self._entries, self._ordered, self._rowids = None, None, None
             self.synced_at = float("-inf")
 
     def close(self) -> None:
@@ -381,7 +382,7 @@ class Index:
             if self._con is not None:
                 self._con.close()
                 self._con = None
-            self._entries, self._ordered = None, None
+            self._entries, self._ordered, self._rowids = None, None, None
             self.synced_at = float("-inf")
 
     @classmethod
@@ -399,7 +400,7 @@ class Index:
             rows = self._run(lambda con: con.execute(
                 f"SELECT {_SUMMARY_COLUMNS}, mtime_ns, size, ino FROM docs").fetchall())
             self._entries = {entry[0].id: entry for entry in map(_row, rows) if isinstance(entry[0].id, str)}
-            self._ordered = None
+            self._ordered = self._rowids = None
         return self._entries
 
     def sync(self, files: dict[str, Stamp], read: Callable[[str, Stamp], Entry | None],
@@ -446,7 +447,7 @@ class Index:
                     known[summary.id] = (summary, stamp)
                     adopted = True
         if adopted:
-            self._ordered = None
+            self._ordered = self._rowids = None
         return adopted
 
     def write(self, entries: list[Entry]) -> None:
@@ -463,7 +464,7 @@ class Index:
             known = self._loaded()
             for entry in entries:
                 known[entry.summary.id] = (entry.summary, entry.stamp)
-            self._ordered = None
+            self._ordered = self._rowids = None
 
     @staticmethod
     def _put(con: sqlite3.Connection, entry: Entry) -> None:
@@ -509,7 +510,7 @@ class Index:
             known = self._loaded()
             for conv_id in ids:
                 known.pop(conv_id, None)
-            self._ordered = None
+            self._ordered = self._rowids = None
 
     def forget(self, conv_id: str) -> None:
         """The document was deleted."""
@@ -572,6 +573,13 @@ class Index:
                     if len(few) <= RANK_HERE:
                         texts.update(self._texts(con, [row[1] for row in few]))
                         return _ranked(few, texts, query.terms[0])
+                if not (query.models or query.personas or query.after or query.before):
+                    # Every hit ranked, no filter on docs: the text table alone, summaries by rowid.
+                    only = " AND ".join(w for w in where[1:])
+                    # (Selecting rank as well would compute bm25() twice: equal ranks, rare outside
+                    # identical texts, keep FTS5's order.)
+                    ranked = con.execute(f"SELECT rowid FROM text WHERE {only} ORDER BY rank", params).fetchall()
+                    return [(None, rowid, "") for (rowid,) in ranked]
                 return con.execute(f"{select} ORDER BY text.rank, docs.updated_utc DESC", params).fetchall()
             except sqlite3.OperationalError as exc:
                 if "interrupted" in str(exc):
@@ -583,8 +591,20 @@ class Index:
         with self.lock:
             rows = self._run(work)
             known = self._loaded()
+            if rows and rows[0][0] is None:
+                by_rowid = self._by_rowid()
+                return Found([(by_rowid[rowid], rowid) for _, rowid, _ in rows if rowid in by_rowid], texts)
             found = [(_from_key(key), rowid) for key, rowid, _ in rows]
             return Found([(known[conv_id][0], rowid) for conv_id, rowid in found if conv_id in known], texts)
+
+    def _by_rowid(self) -> dict[int, Summary]:
+        """Summaries by their rowid, made again whenever what the index holds changed."""
+        if self._rowids is None:
+            known = self._loaded()
+            pairs = self._run(lambda con: con.execute("SELECT rowid, id FROM docs").fetchall())
+            self._rowids = {rowid: known[conv_id][0] for rowid, key in pairs
+                            if (conv_id := _from_key(key)) in known}
+        return self._rowids
 
     def texts(self, rowids: list[int]) -> dict[int, tuple[str, str]]:
         """(title, body) by rowid as indexed; a rowid whose document changed since is missing."""
