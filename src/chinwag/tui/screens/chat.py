@@ -51,6 +51,8 @@ from chinwag.tui.widgets.token_meter import TokenMeter
 DRAFT_DEBOUNCE = 0.15
 LOOK_FOR_OTHERS = 3.0  # seconds between looks at whether another process saved this conversation
 FRAME = 1 / 10  # how often streamed text reaches the screen (each frame redraws the chat pane)
+MAX_FRAME = 0.25  # ...or less often, when drawing is slow: at most DRAW_SHARE of the time drawing
+DRAW_SHARE = 0.2
 NARROW = 70  # below this width the sidebar hides itself
 
 
@@ -636,10 +638,12 @@ class ChatScreen(Screen):
 
 
 class _ScreenStream:
-    """Streamed text on its way to a message view, at most FRAME apart.
+    """Streamed text on its way to a message view, a frame at a time.
 
-    A delta costs a list append; a timer puts what arrived on screen once a frame. An escape
-    sequence split between deltas is held until it is complete, so it is cleaned whole.
+    A delta costs a list append; a timer puts what arrived on screen once a frame: every FRAME,
+    or less often when a frame takes long to draw (so that drawing takes at most DRAW_SHARE of
+    the time: a slow terminal or a loaded machine gets fewer, larger steps, never a backlog).
+    An escape sequence split between deltas is held until it is complete, so it is cleaned whole.
     """
 
     def __init__(self, screen: Screen, body) -> None:
@@ -648,23 +652,31 @@ class _ScreenStream:
         self.pending: list[str] = []
         self.timer: Timer | None = None
         self.last = 0.0
+        self.interval = FRAME
 
     def add(self, text: str) -> None:
         self.pending.append(text)
         if self.timer is None:
-            wait = max(0.001, FRAME - (time.monotonic() - self.last))
+            wait = max(0.001, self.interval - (time.monotonic() - self.last))
             self.timer = self.screen.set_timer(wait, self.flush)
 
     def flush(self, final: bool = False) -> None:
         if self.timer is not None:
             self.timer.stop()
         self.timer = None
-        self.last = time.monotonic()
+        self.last = started = time.monotonic()
         text = "".join(self.pending)
         ready, held = (text, "") if final else split_unfinished(text)
         self.pending = [held] if held else []
         if ready:
             self.body.append(clean(ready))
+            if not final:
+                self.screen.call_after_refresh(self._drawn, started)
+
+    def _drawn(self, started: float) -> None:
+        """The frame is on screen: how long it took sets the pace of the next ones."""
+        cost = time.monotonic() - started
+        self.interval = min(MAX_FRAME, max(FRAME, cost / DRAW_SHARE))
 
     def close(self) -> None:
         if self.timer is not None:

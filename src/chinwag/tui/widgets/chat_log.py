@@ -236,7 +236,25 @@ class ChatLog(VerticalScroll):
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
-        self._schedule()
+        if self._needs_change():  # (while a reply streams at the bottom, it does not)
+            self._schedule()
+
+    def _needs_change(self) -> bool:
+        """Whether the mounted window must grow, shrink or move for the current scroll position
+        (arithmetic on known heights only: this runs on every scroll step)."""
+        if not self.messages:
+            return False
+        viewport = self._viewport
+        margin = int(viewport * MARGIN_SCREENS)
+        y0, y1 = self.scroll_y, self.scroll_y + viewport
+        m0 = self._top.lines
+        m1 = m0 + self._span(self.lo, self.hi)
+        return (
+            self.lo == self.hi or y1 < m0 - margin or y0 > m1 + margin
+            or (y0 < m0 + margin and self.lo > 0)
+            or (y1 > m1 - margin and self.hi < len(self.messages))
+            or self.hi - self.lo > MAX_MOUNTED
+        )
 
     def on_resize(self) -> None:
         self._view_height = self.scrollable_content_region.height
