@@ -12,10 +12,13 @@ same way: wrapped once per width, however often the widget is refreshed.
 
 from __future__ import annotations
 
+import textwrap
 from functools import lru_cache
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from rich.theme import Theme as RichTheme
 from textual.color import Color, ColorParseError
@@ -95,6 +98,28 @@ def render_markdown(source: str, console: Console, options: ConsoleOptions, them
         return console.render_lines(markdown, options, pad=False)
 
 
+def plain_lines(source: str, width: int, style: Style, console: Console) -> list[Strip]:
+    """Plain text wrapped at ``width``: a line whose characters each take one cell is wrapped
+    here, word by word (a pasted megabyte is mostly such lines); anything else (wide characters,
+    tabs) goes through Rich, one line at a time."""
+    strips: list[Strip] = []
+    if not source:
+        return strips
+    options = console.options.update(width=width, highlight=False)
+    for line in source.split("\n"):
+        if line.isprintable() and (line.isascii() or cell_len(line) == len(line)):
+            if len(line) <= width:
+                pieces = [line]
+            else:
+                pieces = textwrap.wrap(line, width, drop_whitespace=True, break_on_hyphens=False) or [""]
+            strips.extend(Strip([Segment(piece.ljust(width), style)], width) for piece in pieces)
+        else:
+            for rendered in console.render_lines(Text(line), options, pad=False):
+                strips.append(Strip(Segment.apply_style(rendered, style)).extend_cell_length(width, style)
+                              .crop(0, width))
+    return strips
+
+
 class MessageBody(Widget):
     """A message's text: Markdown (replies) or plain. ``append`` adds streamed text; ``finish``
     ends the stream."""
@@ -116,6 +141,7 @@ class MessageBody(Widget):
         self._tail_lines: list[Strip] = []
         self._lines: list[Strip] = []  # all of them, with a blank line between chunks
         self._key: tuple[int, str] | None = None  # (width, theme) the lines were rendered at
+        self._base = Style()  # the widget's colours the lines were rendered with
 
     def on_mount(self) -> None:
         self.watch(self.app, "theme", self._theme_changed, init=False)
@@ -126,19 +152,21 @@ class MessageBody(Widget):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._key = None  # colours are part of the rendered lines
+        # Colours are part of the rendered lines; other style changes (a class on the message
+        # that dims it, say) leave them as they are, so a long message is not wrapped again.
+        if self._key is not None and self.rich_style != self._base:
+            self._key = None
 
     # -- rendering --------------------------------------------------------------------
 
     def _render(self, source: str, width: int) -> list[Strip]:
         app = self.app
+        base = self._base = self.rich_style
+        if not self.markdown:
+            return plain_lines(source, width, base, app.console)
         options = app.console_options.update(width=width, highlight=False)
-        if self.markdown:
-            theme, code_theme = theme_for(app)
-            lines = render_markdown(source, app.console, options, theme, code_theme)
-        else:
-            lines = app.console.render_lines(Text(source), options, pad=False) if source else []
-        base = self.rich_style
+        theme, code_theme = theme_for(app)
+        lines = render_markdown(source, app.console, options, theme, code_theme)
         return [Strip(Segment.apply_style(line, base)).extend_cell_length(width, base).crop(0, width)
                 for line in lines]
 
