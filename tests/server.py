@@ -69,6 +69,7 @@ class Script:
     abrupt: bool = True
     reasoning: str = ""  # streamed before the text, as delta.<reasoning_field>
     reasoning_field: str = "reasoning_content"
+    model: str | None = None  # only for a request to this model (compare: one script per column)
 
 
 class _ClientGone(Exception):
@@ -439,12 +440,13 @@ class ChatServer:
 
     def reply(self, text: str, chunks: int | None = None, delay: float = 0.0, usage: bool | dict = True,
               finish_reason: str = "stop", times: int = 1, reasoning: str = "",
-              reasoning_field: str = "reasoning_content") -> None:
+              reasoning_field: str = "reasoning_content", model: str | None = None) -> None:
         """Stream ``text`` (per word, or in ``chunks`` pieces), ``delay`` seconds before each piece.
         ``usage``: True = estimated counts, a dict = these counts, False = no usage chunk.
-        ``reasoning``: streamed first, per word, as ``delta.<reasoning_field>``."""
+        ``reasoning``: streamed first, per word, as ``delta.<reasoning_field>``.
+        ``model``: the script waits for a request to that model (others go past it)."""
         self._queue(Script("reply", text, chunks, delay, usage, finish_reason, reasoning=reasoning,
-                           reasoning_field=reasoning_field), times)
+                           reasoning_field=reasoning_field, model=model), times)
 
     def plain_json(self, text: str, reasoning: str = "", usage: bool | dict = True, finish_reason: str = "stop",
                    times: int = 1) -> None:
@@ -490,8 +492,10 @@ class ChatServer:
 
     def next_script(self, body: dict) -> Script:
         with self.lock:
-            if self._scripts:
-                return self._scripts.popleft()
+            for script in self._scripts:
+                if script.model is None or script.model == body.get("model"):
+                    self._scripts.remove(script)
+                    return script
         users = [m for m in body.get("messages") or [] if isinstance(m, dict) and m.get("role") == "user"]
         last = users[-1].get("content") if users else ""
         if isinstance(last, list):  # content parts: the text ones

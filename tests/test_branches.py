@@ -14,6 +14,7 @@ from chinwag.client import ChatClient
 from chinwag.conversation import ASSISTANT, Conversation, Persona
 from chinwag.session import ChatSession
 from chinwag.store import Store
+from chinwag.usage import records
 
 SYSTEM = "You are terse."
 
@@ -202,3 +203,31 @@ async def test_compare_failure_in_one_reply_leaves_the_other(chat_server):
     kept = [m for m in document(session)["messages"] if m["role"] == ASSISTANT]
     assert contents(kept) == ["fine"]
     assert session.conversation.leaf.content in ("question", "fine")
+
+
+async def test_a_compared_reply_from_another_provider_is_priced_at_its_provider(chat_server):
+    session = make_session(chat_server)  # the conversation's provider is openai
+    session.submit("question")
+    local, paid = session.start_replies(["gpt-4o", "gpt-4o"])
+    local.extra["provider"] = "ollama"  # a local provider: nothing billed
+    for reply in (local, paid):
+        await answer(session, reply)
+    assert document(session)["messages"][1]["provider"] == "ollama"
+    billed = [m for m in session.conversation.messages if m.role == ASSISTANT]
+    assert session.totals.cost > 0 and billed[0].usage["completion_tokens"] > 0
+    reopened = ChatSession(Store().load(session.conversation.id), Store(), session.client)
+    both_paid = Store().load(session.conversation.id)
+    both_paid.messages[1].extra["provider"] = "openai"
+    paid_twice = ChatSession(both_paid, Store(), session.client)
+    assert 0 < reopened.totals.cost < paid_twice.totals.cost  # the ollama reply costs nothing
+    assert sorted(r.provider for r in records(reopened.conversation)) == ["ollama", "openai"]  # chinwag usage
+
+
+async def test_the_meter_of_an_edit_counts_what_comes_before_the_edited_message(chat_server):
+    session = await two_exchanges(chat_server)
+    q2 = session.conversation.messages[2]
+    meter = session.meter("q2 edited", editing=q2)
+    assert (meter.sent, meter.total) == (3, 3)  # q1, its reply and the edit; not q2 and its reply
+    assert session.window("q2 edited", editing=q2).tokens < session.window("q2 edited").tokens
+    q1 = session.conversation.messages[0]
+    assert (session.meter("q1 edited", editing=q1).total) == 1

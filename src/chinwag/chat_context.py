@@ -37,6 +37,30 @@ class ChatContext:
         self.overrides = {k: v for k, v in self.overrides.items() if v}
         self.resolved = resolve(self.settings, overrides=self.overrides)
         self.client = make_client(self.resolved, self.settings)
+        self._others: dict[str, ChatClient] = {}  # clients of other providers (compare), made once
+
+    # -- other providers (compare models) -------------------------------------------------
+
+    def resolved_for(self, provider: str) -> Resolved:
+        """How to reach ``provider``: the one in use as it is, another one as config.toml and
+        the environment set it up (``missing`` says what it lacks)."""
+        if provider == self.resolved.name:
+            return self.resolved
+        return resolve(self.settings, overrides={"provider": provider})
+
+    def client_for(self, provider: str) -> ChatClient:
+        """A client for ``provider`` (the context's own for the provider in use)."""
+        if provider == self.resolved.name:
+            return self.client
+        client = self._others.get(provider)
+        if client is None:
+            client = self._others[provider] = make_client(self.resolved_for(provider), self.settings)
+        return client
+
+    async def aclose_others(self) -> None:
+        others, self._others = list(self._others.values()), {}
+        for client in others:
+            await client.aclose()
 
     @property
     def problem(self) -> str | None:

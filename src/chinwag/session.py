@@ -34,7 +34,7 @@ from chinwag.personas import PersonaSpec
 from chinwag.store import Store, StoreError
 from chinwag.tokens import TokenCounter, Window, select_window
 from chinwag.usage import cost as usage_cost
-from chinwag.usage import cost_of, read_usage, sum_usage
+from chinwag.usage import cost_of, provider_of, read_usage, sum_usage
 
 KEY_VARS = ("OPENAI_API_KEY", "TOGETHER_API_KEY")
 FORK_SUFFIX = " (fork)"
@@ -169,12 +169,20 @@ class ChatSession:
         """Chat messages that may be sent: those on the current path."""
         return [m for m in self.conversation.path if m.is_chat]
 
-    def window(self, draft: str = "", leave_out: Message | None = None) -> Window:
-        """What the next request would send (with ``draft`` and the pending files as the new message)."""
-        messages = [m for m in self.candidates() if m is not leave_out]
+    def window(self, draft: str = "", leave_out: Message | None = None, editing: Message | None = None) -> Window:
+        """What the next request would send (with ``draft`` and the pending files as the new message);
+        ``editing``: the draft is an edit of that message, so what came before it is sent."""
+        messages = [m for m in self._before(editing) if m is not leave_out]
         if draft or self.pending:
             messages = [*messages, self._draft(draft, self.pending)]
         return self._select(messages)
+
+    def _before(self, editing: Message | None) -> list[Message]:
+        """The chat messages a new message follows: the current path, or what precedes ``editing``."""
+        if editing is None:
+            return self.candidates()
+        path = self.conversation.path_to(editing.parent) if editing.parent is not None else []
+        return [m for m in path if m.is_chat]
 
     def context_of(self, reply: Message) -> Window:
         """What the request for ``reply`` sends: the path up to its parent, as far as it fits."""
@@ -184,8 +192,8 @@ class ChatSession:
     def _select(self, messages: list[Message]) -> Window:
         return select_window(self.counter, self.conversation.persona.system_prompt, messages, self.budget)
 
-    def meter(self, draft: str = "") -> Meter:
-        window = self.window(draft)
+    def meter(self, draft: str = "", editing: Message | None = None) -> Meter:
+        window = self.window(draft, editing=editing)
         info = pricing.lookup(self.model, self.prices)
         last = self._last_reply()
         usage = (last.usage or {}) if last else {}
@@ -195,7 +203,7 @@ class ChatSession:
             request_tokens=window.tokens,
             budget=self.budget,
             sent=len(window.sent),
-            total=len(self.candidates()) + (1 if draft or self.pending else 0),
+            total=len(self._before(editing)) + (1 if draft or self.pending else 0),
             draft_tokens=draft_tokens,
             attachment_tokens=attached,
             last_reasoning=usage.get("reasoning_tokens") if last else None,
@@ -219,17 +227,19 @@ class ChatSession:
 
     def _totals_from_document(self) -> Totals:
         """What every reply in the document cost, on every branch: that was all paid for.
-        Costs are linear in tokens, so replies are summed per model and priced once each."""
-        by_model: dict[str, list] = {}
+        Costs are linear in tokens, so replies are summed per model (and provider: a compared
+        reply may name its own) and priced once each."""
+        by_model: dict[tuple[str, str], list] = {}
         for message in self.conversation.messages:
             if message.role == ASSISTANT and message.usage:
                 use = read_usage(message.usage)
                 if use is not None:
-                    by_model.setdefault(message.model or self.model, []).append(use)
+                    key = (message.model or self.model, provider_of(message, self.conversation.provider))
+                    by_model.setdefault(key, []).append(use)
         totals = Totals()
-        for model, uses in by_model.items():
+        for (model, provider), uses in by_model.items():
             summed = sum_usage(uses)
-            cost = usage_cost(model, self.conversation.provider, summed, self.prices)
+            cost = usage_cost(model, provider, summed, self.prices)
             totals.add(summed.prompt, summed.completion, cost, summed.estimated)
         return totals
 
@@ -238,7 +248,8 @@ class ChatSession:
         use = read_usage(message.usage)
         if use is None:
             return
-        cost = usage_cost(message.model or self.model, self.conversation.provider, use, self.prices)
+        provider = provider_of(message, self.conversation.provider)  # a compared reply may name its own
+        cost = usage_cost(message.model or self.model, provider, use, self.prices)
         totals.add(use.prompt, use.completion, cost, use.estimated)
 
     # -- saving ------------------------------------------------------------------

@@ -80,6 +80,15 @@ def sum_usage(uses: Iterable[ReplyUsage]) -> ReplyUsage:
     )
 
 
+PROVIDER = "provider"  # a reply's own field: the provider it came from (compared replies have one)
+
+
+def provider_of(message, default: str) -> str:
+    """The provider a reply came from: its own ``provider`` field, else the conversation's."""
+    provider = message.extra.get(PROVIDER)
+    return provider if isinstance(provider, str) and provider else default
+
+
 def cost(model: str, provider: str, use: ReplyUsage, prices: dict | None = None) -> float | None:
     """USD for ``use``; 0 when the provider is local, None when the model's price is unknown."""
     return cost_of(model, provider, use.prompt, use.completion, use.cached, prices)
@@ -131,7 +140,8 @@ def records(conv: Conversation) -> list[UsageRecord]:
         use = read_usage(message.usage)
         if use is None:
             continue
-        key = (_bucket(message, conv.created_at), message.model or conv.model, conv.provider, persona, use.estimated)
+        key = (_bucket(message, conv.created_at), message.model or conv.model, provider_of(message, conv.provider),
+               persona, use.estimated)
         total = sums.setdefault(key, [0, 0, 0, 0, 0])
         for i, value in enumerate((1, use.prompt, use.completion, use.reasoning, use.cached)):
             total[i] += value
