@@ -17,14 +17,22 @@ Row = tuple[str, str, str]  # where, key, what
 def _sections() -> list[tuple[str, list[Binding]]]:
     from chinwag.tui.app import ChinwagApp
     from chinwag.tui.screens.chat import ChatScreen
+    from chinwag.tui.screens.compare_models import CompareModelsScreen
     from chinwag.tui.screens.history import HistoryScreen
     from chinwag.tui.screens.usage import UsageScreen
+    from chinwag.tui.screens.tree import ConversationTree, TreeScreen
+    from chinwag.tui.widgets.chat_log import ChatLog
+    from chinwag.tui.widgets.compare import CompareView
     from chinwag.tui.widgets.composer import Composer
     from chinwag.tui.widgets.history_table import HistoryTable
 
     return [
         ("Chat", [b for b in Composer.BINDINGS if isinstance(b, Binding)]),
         ("Chat", [b for b in ChatScreen.BINDINGS if isinstance(b, Binding)]),
+        ("Message mode", [b for b in ChatLog.BINDINGS if isinstance(b, Binding)]),
+        ("Tree (F6)", [b for b in [*TreeScreen.BINDINGS, *ConversationTree.BINDINGS] if isinstance(b, Binding)]),
+        ("Compare (F7)", [b for b in [*CompareModelsScreen.BINDINGS, *CompareView.BINDINGS]
+                          if isinstance(b, Binding)]),
         ("Anywhere", [b for b in ChinwagApp.BINDINGS if isinstance(b, Binding)]),
         ("History", [b for b in HistoryScreen.BINDINGS if isinstance(b, Binding)]),
         ("History", [b for b in HistoryTable.BINDINGS if isinstance(b, Binding)]),
@@ -51,8 +59,11 @@ def help_rows(keymap: Mapping[str, str] = {}) -> list[Row]:
             if (where, binding.description) in seen:
                 continue
             seen.add((where, binding.description))
-            rows.append((where, key, binding.description))
+            rows.append((where, key, binding.tooltip or binding.description))  # the tooltip says more
     rows += [
+        ("Chat", "escape (idle)", "Cancel an edit or a compare; with nothing to cancel, select the newest message"),
+        ("Tree (F6)", "enter", "Show the branch through that message (down to its leaf)"),
+        ("Tree (F6)", "space", "Open or close a message's other versions"),
         ("Chat", "/file PATH", "Typed as the message: attach a file (no PATH: the attach dialog)"),
         ("Chat", "backspace", "In an empty composer: remove the last attached file"),
         ("History", "type", "Search titles and messages (letters typed on the list go there too)"),

@@ -3,10 +3,12 @@
 While a reply streams, a top-level block (paragraph, list, code block, table...) that is not
 the last one can no longer change, so it is rendered once; only the last block, the live tail,
 is rendered again as text arrives. The cut points are where markdown-it starts a top-level block.
+The same parse lists a message's code blocks (copy one with ``c`` in message mode).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -40,3 +42,25 @@ def split_settled(text: str) -> tuple[str, str]:
     cut = sum(len(line) for line in lines[: starts[-1]])
     return text[:cut], text[cut:]
 
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    language: str  # the fence's info word ("python"), "" when none was given
+    code: str
+
+    @property
+    def lines(self) -> int:
+        return self.code.count("\n") + (0 if self.code.endswith("\n") or not self.code else 1)
+
+
+def code_blocks(text: str) -> list[CodeBlock]:
+    """The code blocks of ``text`` in order: fenced (``` or ~~~, at any depth: in lists and
+    quotes too) and indented ones, as Markdown renders them. The code is what a person would
+    paste: without the fences, ending with one newline."""
+    blocks = []
+    for token in _parser().parse(text):
+        if token.type in ("fence", "code_block"):
+            info = token.info.split()[0] if token.type == "fence" and token.info.split() else ""
+            blocks.append(CodeBlock(info, token.content))
+    return blocks

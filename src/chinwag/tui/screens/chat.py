@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from pathlib import Path
 
 from textual import on, work
@@ -28,7 +27,7 @@ from chinwag.chat_context import ChatContext
 from chinwag.conversation import ASSISTANT, Message
 from chinwag.personas import PersonaSpec, load_personas
 from chinwag.retry import RetryPolicy
-from chinwag.sanitize import clean, split_unfinished
+from chinwag.sanitize import clean
 from chinwag.session import ChatSession, save_problem
 from chinwag.store import StoreError
 from chinwag.merge import Merged
@@ -40,8 +39,11 @@ from chinwag.tui.messages import (
     Recovered,
 )
 from chinwag.tui.screens.attach import AttachScreen
+from chinwag.tui.screens.chat_branches import COMPOSER_TITLE, BranchActions
+from chinwag.tui.screens.chat_compare import CompareActions
 from chinwag.tui.screens.export import open_export
 from chinwag.tui.screens.personas import PersonaScreen
+from chinwag.tui.stream import ScreenStream
 from chinwag.tui.widgets.attachment_bar import AttachmentBar
 from chinwag.tui.widgets.chat_log import ChatLog
 from chinwag.tui.widgets.composer import Composer
@@ -50,14 +52,13 @@ from chinwag.tui.widgets.token_meter import TokenMeter
 
 DRAFT_DEBOUNCE = 0.15
 LOOK_FOR_OTHERS = 3.0  # seconds between looks at whether another process saved this conversation
-FRAME = 1 / 10  # how often streamed text reaches the screen (each frame redraws the chat pane)
-MAX_FRAME = 0.25  # ...or less often, when drawing is slow: at most DRAW_SHARE of the time drawing
-DRAW_SHARE = 0.2
 NARROW = 70  # below this width the sidebar hides itself
 
 
-class ChatScreen(Screen):
-    """Talk to a model. The session holds the conversation; this screen shows it."""
+class ChatScreen(BranchActions, CompareActions, Screen):
+    """Talk to a model. The session holds the conversation; this screen shows it. Message mode
+    and the tree view (acting on one message, switching branches) are in chat_branches, the
+    comparison of models in chat_compare."""
 
     class Opened(textual_message.Message):
         """A conversation is on screen (the app loads the slow parts after a resume's first look)."""
@@ -79,6 +80,8 @@ class ChatScreen(Screen):
             color: $text-muted;
             text-style: italic;
         }
+        #composer.-editing { border: round $warning; border-title-color: $warning; }
+        #composer.-comparing { border: round $accent; border-title-color: $accent; }
     }
     """
 
@@ -95,6 +98,13 @@ class ChatScreen(Screen):
         Binding("f3", "personas", "Persona", id="chat.persona"),
         Binding("ctrl+home", "scroll_top", "Chat: first message", show=False, id="chat.top"),
         Binding("ctrl+end", "scroll_bottom", "Chat: newest message", show=False, id="chat.bottom"),
+        Binding("ctrl+up", "messages", "Select a message (message mode)", show=False, id="chat.messages"),
+        # The composer (a TextArea) takes F6 and F7 for itself: these must come first.
+        # Not in the footer (it is full at 120 columns): F1, the palette and the README list them.
+        Binding("f6", "tree", "Tree", priority=True, show=False, id="chat.tree",
+                tooltip="The conversation tree: every branch; Enter shows one"),
+        Binding("f7", "compare", "Compare", priority=True, show=False, id="chat.compare",
+                tooltip="Compare models: the next message goes to 2 or 3 models side by side"),
     ]
 
     def __init__(self, context: ChatContext, opening: str | None = None) -> None:
@@ -133,7 +143,8 @@ class ChatScreen(Screen):
 
     async def on_mount(self) -> None:
         self.set_interval(LOOK_FOR_OTHERS, self.look_for_others)
-        self.composer.border_title = "Message (Enter send · ctrl+j newline · ctrl+o attach file)"
+        self.composer.border_title = COMPOSER_TITLE
+        self.log_view.branches = lambda message: self.session.conversation.sibling_position(message.id)
         if self.opening:
             self.refresh_header()
             await self.log_view.notice(f"Opening conversation {self.opening}…", "info")
@@ -183,11 +194,14 @@ class ChatScreen(Screen):
     async def open_session(self, session: ChatSession, note: str | None = None) -> None:
         """Show ``session`` instead of the one on screen (whose reply is stopped and saved)."""
         await self.stop_reply()
+        await self.end_compare(show=False)
         self.cancel_countdown()
         self.retry.reset()
         self.session = session
         session.on_merge = self._merged
         self.opening = None
+        self.end_edit(restore=False)
+        self.disarm()
         self.composer.clear()
         await self.show_conversation()
         if note:
@@ -207,7 +221,9 @@ class ChatScreen(Screen):
 
     @on(ContextChanged)
     async def context_changed(self, event: ContextChanged) -> None:
-        self.context = event.context
+        old, self.context = self.context, event.context
+        if not self.comparing:
+            await old.aclose_others()
         self.retry.retries = event.context.settings.retries
         event.context.apply_to(self.session)
         self.refresh_header()
@@ -254,6 +270,8 @@ class ChatScreen(Screen):
         path = self.session.conversation.path
         if self.log_view.messages != path and not self.replying:
             await self.log_view.show(path)
+        else:
+            self.log_view.refresh_branches()  # another window may have added a version
         self.refresh_header()
         self.update_meter()
         if merged.messages:
@@ -289,12 +307,12 @@ class ChatScreen(Screen):
 
     def update_meter(self) -> None:
         if not self.opening:
-            self._compute_meter(self.session, self.composer.text)
+            self._compute_meter(self.session, self.composer.text, self.editing)
 
     @work(thread=True, exclusive=True, group="meter", exit_on_error=False, description="count tokens")
-    def _compute_meter(self, session: ChatSession, draft: str) -> None:
+    def _compute_meter(self, session: ChatSession, draft: str, editing: Message | None = None) -> None:
         # Counting a long draft (or loading the encoding the first time) stays off the event loop.
-        meter = session.meter(draft)
+        meter = session.meter(draft, editing)
         sent = session.window().sent
         try:
             self.app.call_from_thread(self._show_meter, session, meter, sent)
@@ -310,6 +328,8 @@ class ChatScreen(Screen):
 
     @property
     def replying(self) -> bool:
+        if self.comparing:
+            return True
         return self.reply_worker is not None and self.reply_worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
 
     @on(Composer.Submitted)
@@ -330,17 +350,13 @@ class ChatScreen(Screen):
         if self.opening:
             self.notify("The conversation is still opening: your draft stays here.", severity="warning")
             return
-        if self.replying:
-            self.notify("A reply is still streaming: press Escape to stop it first.", severity="warning")
-            return
-        if self.session.conversation.read_only:
-            self.notify("This conversation is read-only (the notice above says why).", severity="error")
+        if self.busy():
             return
         self.cancel_countdown()
         self.retry.reset()
         self.log_view.clear_notices()
         try:
-            message = self.session.submit(event.text)  # saved before anything goes out
+            message, branched = self.submit_draft(event.text)  # saved before anything goes out
         except (OSError, StoreError) as error:
             await self.log_view.notice(
                 f"Could not save the conversation, so nothing was sent: {save_problem(error)}. "
@@ -349,10 +365,17 @@ class ChatScreen(Screen):
             )
             return
         self.composer.clear()
+        await self.put_back()  # the draft an edit put aside
         await self.show_attachments()
         self.refresh_header()
-        await self.log_view.add(message)
-        await self.request_reply()
+        if branched:  # an edit: the new branch replaces what was shown from there on
+            await self.log_view.show(self.session.conversation.path)
+        else:
+            await self.log_view.add(message)
+        if self.armed:
+            await self.start_compare(message)
+        else:
+            await self.request_reply()
 
     @on(Composer.PageChat)
     def page_chat(self, event: Composer.PageChat) -> None:
@@ -381,8 +404,8 @@ class ChatScreen(Screen):
         view.status = "replying…"
         self.set_status(f"Replying with {session.model}… (Escape stops)")
         self.update_meter()
-        reply = _ScreenStream(self, view.body)
-        thoughts: _ScreenStream | None = None  # the thinking block, once reasoning arrives
+        reply = ScreenStream(self, view.body)
+        thoughts: ScreenStream | None = None  # the thinking block, once reasoning arrives
         failure: api.Failed | None = None
         save_error: Exception | None = None
         try:
@@ -395,7 +418,7 @@ class ChatScreen(Screen):
                     reply.add(event.text)
                 elif isinstance(event, api.Reasoning):
                     if thoughts is None:
-                        thoughts = _ScreenStream(self, await view.thinking_body())
+                        thoughts = ScreenStream(self, await view.thinking_body())
                     if thoughts.body is not None:
                         thoughts.add(event.text)
                 else:
@@ -482,6 +505,7 @@ class ChatScreen(Screen):
                 await worker.wait()
             except Exception:  # WorkerCancelled / WorkerFailed: the session saved already
                 pass
+        await self.stop_compare()
 
     async def action_stop(self) -> None:
         if self.cancel_countdown():
@@ -490,39 +514,30 @@ class ChatScreen(Screen):
         if self.replying:
             await self.stop_reply()
             self.notify("Reply stopped; the partial text is kept.")
+            return
+        if self.editing is not None:
+            self.end_edit(restore=True)
+            self.notify("Edit cancelled: the message is unchanged.")
+            return
+        if self.armed:
+            self.disarm()
+            self.notify("Compare cancelled: the next message goes to the current model only.")
+            return
+        if self.log_view.messages:
+            self.action_messages()  # idle: Escape selects the newest message
 
     async def action_new(self) -> None:
         await self.open_session(self.context.new_session(), "New conversation.")
 
     async def action_regenerate(self) -> None:
-        if self.replying:
-            self.notify("A reply is still streaming: press Escape to stop it first.", severity="warning")
-            return
-        if self.session.conversation.read_only:
-            self.notify("This conversation is read-only.", severity="error")
-            return
-        self.cancel_countdown()
-        self.retry.reset()
-        if not self.session.can_regenerate():
-            self.notify("Nothing to regenerate yet: send a message first.", severity="warning")
-            return
-        old = self.session.prepare_regenerate()
-        if old is not None:  # the old reply stays in the document, a sibling of the new one
-            await self.log_view.remove_message(old)
-        self.log_view.clear_notices()
-        await self.request_reply()
+        await self.regenerate()  # the last reply; the old one stays, a sibling of the new one
 
     def action_copy(self) -> None:
         last = self.session.conversation.last(ASSISTANT)
         if last is None or not last.content:
             self.notify("There is no reply to copy yet.", severity="warning")
             return
-        text = clean(last.content)  # what the screen shows: no escapes, no lone surrogates
-        self.app.copy_to_clipboard(text)
-        if self.app.is_web:  # the browser decides: it allows it on localhost and https pages
-            self.notify(f"Sent the last reply ({len(text):,} characters) to the browser's clipboard.")
-        else:
-            self.notify(f"Copied the last reply ({len(text):,} characters).")
+        self.copied(last.content, "the last reply")
 
     # -- attachments -------------------------------------------------------------------
 
@@ -627,7 +642,17 @@ class ChatScreen(Screen):
             SystemCommand("Switch persona", "Choose the persona for the next reply", self.action_personas),
             SystemCommand("First message", "Scroll the chat to its first message", self.action_scroll_top),
             SystemCommand("Newest message", "Scroll the chat to its newest message", self.action_scroll_bottom),
+            SystemCommand("Message mode", "Select a message to edit, regenerate, switch versions, copy or fork",
+                          self.action_messages),
+            SystemCommand("Conversation tree", "Every branch of this conversation; Enter shows one",
+                          self.action_tree),
+            SystemCommand("Compare models", "Send the next message to 2 or 3 models (any providers) side by side",
+                          self.action_compare),
         ]
+
+    def on_descendant_focus(self, event) -> None:
+        if event.widget is self.composer:  # back in the composer: message mode ends
+            self.log_view.select(None)
 
     async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.group == "reply":
@@ -635,52 +660,3 @@ class ChatScreen(Screen):
             await self.log_view.notice(f"The reply failed unexpectedly: {clean(str(error)) or type(error).__name__}",
                                        "error")
             self.set_status("")
-
-
-class _ScreenStream:
-    """Streamed text on its way to a message view, a frame at a time.
-
-    A delta costs a list append; a timer puts what arrived on screen once a frame: every FRAME,
-    or less often when a frame takes long to draw (so that drawing takes at most DRAW_SHARE of
-    the time: a slow terminal or a loaded machine gets fewer, larger steps, never a backlog).
-    An escape sequence split between deltas is held until it is complete, so it is cleaned whole.
-    """
-
-    def __init__(self, screen: Screen, body) -> None:
-        self.screen = screen
-        self.body = body
-        self.pending: list[str] = []
-        self.timer: Timer | None = None
-        self.last = 0.0
-        self.interval = FRAME
-
-    def add(self, text: str) -> None:
-        self.pending.append(text)
-        if self.timer is None:
-            wait = max(0.001, self.interval - (time.monotonic() - self.last))
-            self.timer = self.screen.set_timer(wait, self.flush)
-
-    def flush(self, final: bool = False) -> None:
-        if self.timer is not None:
-            self.timer.stop()
-        self.timer = None
-        self.last = started = time.monotonic()
-        text = "".join(self.pending)
-        ready, held = (text, "") if final else split_unfinished(text)
-        self.pending = [held] if held else []
-        if ready:
-            self.body.append(clean(ready))
-            if not final:
-                self.screen.call_after_refresh(self._drawn, started)
-
-    def _drawn(self, started: float) -> None:
-        """The frame is on screen: how long it took sets the pace of the next ones."""
-        cost = time.monotonic() - started
-        self.interval = min(MAX_FRAME, max(FRAME, cost / DRAW_SHARE))
-
-    def close(self) -> None:
-        if self.timer is not None:
-            self.timer.stop()
-            self.timer = None
-        self.flush(final=True)
-        self.body.finish()

@@ -9,17 +9,26 @@ End, dragging the scrollbar) mounts the messages where it lands. The first visib
 put on screen while the window changes around it.
 
 Notices (errors, hints, countdowns) are not part of the conversation: they sit below it.
+
+Message mode: with the log focused, one message is selected (an index into ``messages``);
+up/down move the selection, mounting the next message only when it is not mounted yet, so a key
+costs what the screen shows. The keys that act on the selected message are bound here and run
+on the screen (``screen.*`` actions), which owns the conversation.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 
 from chinwag.conversation import EVENT, Message
 from chinwag.tui.widgets.message import MessageView, Notice
+
+VERSIONS = Binding.Group("Versions")
 
 BATCH = 10  # messages mounted at a time while scrolling
 MARGIN_SCREENS = 1.0  # mount more when the viewport comes this close to the window's edge
@@ -71,9 +80,34 @@ class ChatLog(VerticalScroll):
 
     can_focus = True
 
+    BINDINGS = [
+        Binding("up", "select(-1)", "Previous message", show=False, id="message.up"),
+        Binding("down", "select(1)", "Next message", show=False, id="message.down"),
+        Binding("home", "select_end(0)", "First message", show=False, id="message.first"),
+        Binding("end", "select_end(1)", "Newest message", show=False, id="message.newest"),
+        Binding("e", "screen.edit_message", "Edit", id="message.edit",
+                tooltip="Edit your message in the composer; Enter sends it as a new branch from there"),
+        Binding("r", "screen.regenerate_message", "Regenerate", id="message.regenerate",
+                tooltip="Ask again: a new reply beside this one (to this one, for your message)"),
+        Binding("left", "screen.switch_branch(-1)", "Previous version", key_display="←", group=VERSIONS,
+                id="message.previous_version", tooltip="Show the previous version of this message (2/3 → 1/3)"),
+        Binding("right", "screen.switch_branch(1)", "Next version", key_display="→", group=VERSIONS,
+                id="message.next_version", tooltip="Show the next version of this message (1/3 → 2/3)"),
+        Binding("y", "screen.copy_message", "Copy", id="message.copy", tooltip="Copy the whole message"),
+        Binding("c", "screen.copy_code", "Code block", id="message.copy_code",
+                tooltip="List the message's code blocks by number and language; copy the one chosen"),
+        Binding("f", "screen.fork_message", "Fork", id="message.fork",
+                tooltip="A new conversation holding everything up to this message (this one is unchanged)"),
+        Binding("escape", "screen.leave_messages", "Composer", id="message.leave",
+                tooltip="Leave message mode: back to the composer"),
+    ]
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.messages: list[Message] = []
+        self.selected_index: int | None = None  # message mode: the selected message
+        # (position, count) among a message's siblings, for "2/3" in its header; set by the screen.
+        self.branches: Callable[[Message], tuple[int, int]] | None = None
         self.lo = self.hi = 0
         self._views: dict[Message, MessageView] = {}
         self._heights: dict[Message, int] = {}  # measured (or estimated) at self._width
@@ -127,20 +161,48 @@ class ChatLog(VerticalScroll):
         return total
 
     def _make_view(self, message: Message) -> MessageView:
-        view = MessageView(message, excluded=message in self._unsent)
+        view = MessageView(message, excluded=message in self._unsent, branch=self._branch(message))
+        view.set_class(message is self.selected, "-selected")
         self._views[message] = view
         return view
 
-    async def show(self, messages: Iterable[Message]) -> None:
-        """Replace everything with these messages; the newest come into view."""
-        async with self._lock:
-            await self._show(list(messages))
+    def _branch(self, message: Message) -> tuple[int, int] | None:
+        if self.branches is None or message.role == EVENT:
+            return None
+        try:
+            return self.branches(message)
+        except (KeyError, StopIteration):  # not in the conversation (any more)
+            return None
 
-    async def _show(self, messages: list[Message]) -> None:
+    def refresh_branches(self) -> None:
+        """Show the sibling counts again (of the mounted views: another window may have added one)."""
+        for message, view in self._views.items():
+            view.branch = self._branch(message)
+
+    async def show(self, messages: Iterable[Message], select: Message | None = None, row: int = 0) -> None:
+        """Replace everything with these messages. The newest come into view; or, with
+        ``select``, that message is selected and shown ``row`` lines below the top (a sibling
+        switch keeps the message where it was on screen)."""
+        async with self._lock:
+            messages = list(messages)
+            index = next((i for i, m in enumerate(messages) if m is select), None) if select else None
+            if index is None:
+                await self._show(messages)
+                return
+            await self._replace(messages)
+            self.selected_index = index
+            self.release_anchor()
+            await self._jump_to(index, offset=-row)
+
+    async def _replace(self, messages: list[Message]) -> None:
         await self.remove_children([*self._views.values(), *self.query_children(Notice)])
         self._views.clear()
         self._heights.clear()
         self.messages = messages
+        self.selected_index = None
+
+    async def _show(self, messages: list[Message]) -> None:
+        await self._replace(messages)
         n = len(self.messages)
         # One screenful first (what the user sees soonest); the next batch above is mounted
         # once that is painted, by the window's own look at the scroll position.
@@ -186,6 +248,11 @@ class ChatLog(VerticalScroll):
             self.hi -= 1
         elif index < self.hi:
             self.hi -= 1
+        if self.selected_index is not None:
+            if self.selected_index == index:
+                self.selected_index = None
+            elif self.selected_index > index:
+                self.selected_index -= 1
         if view is not None:
             await view.remove()
         self._sync_spacers()
@@ -205,6 +272,98 @@ class ChatLog(VerticalScroll):
         self._unsent = {m for m in self.messages if m.is_chat and m not in sent_now}
         for message, view in self._views.items():
             view.excluded = message in self._unsent
+
+    # -- message mode ----------------------------------------------------------------------
+
+    @property
+    def selected(self) -> Message | None:
+        index = self.selected_index
+        return self.messages[index] if index is not None and index < len(self.messages) else None
+
+    def select(self, index: int | None, scroll: bool = True) -> None:
+        """Select the message at ``index`` (None: none) and, with ``scroll``, bring it into view."""
+        old = self.selected
+        if old is not None and (view := self._views.get(old)) is not None:
+            view.remove_class("-selected")
+        if index is None or not self.messages:
+            self.selected_index = None
+            return
+        index = max(0, min(index, len(self.messages) - 1))
+        self.selected_index = index
+        view = self._views.get(self.messages[index])
+        if view is not None:
+            view.add_class("-selected")
+            if scroll:
+                self.call_after_refresh(self._bring_into_view, view)
+        elif scroll:  # not mounted: mount a window around it (the view gets the class there)
+            self.release_anchor()
+            self._jump(index)
+
+    def _bring_into_view(self, view: MessageView) -> None:
+        if view.is_attached:
+            self.scroll_to_widget(view, animate=False, immediate=True)
+
+    def select_newest(self) -> bool:
+        """Enter message mode on the newest message (False when there is none)."""
+        index = self._step(len(self.messages), -1)
+        self.select(index)
+        return index is not None
+
+    def select_visible(self) -> None:
+        """Select the lowest message on screen (focus came by Tab or a click): mounted views only."""
+        top, bottom = self.scroll_y, self.scroll_y + self._viewport
+        for index in range(self.hi - 1, self.lo - 1, -1):
+            message = self.messages[index]
+            view = self._views.get(message)
+            if view is None or message.role == EVENT:
+                continue
+            region = view.virtual_region
+            if region.y < bottom and region.bottom > top:
+                self.select(index)
+                return
+        self.select_newest()
+
+    def _step(self, start: int, step: int) -> int | None:
+        """The next message from ``start`` in direction ``step`` that is not an event."""
+        index = start + step
+        while 0 <= index < len(self.messages):
+            if self.messages[index].role != EVENT:
+                return index
+            index += step
+        return None
+
+    def action_select(self, step: int) -> None:
+        if self.selected_index is None:
+            self.select_visible()
+            return
+        index = self._step(self.selected_index, step)
+        if index is not None:
+            self.select(index)
+        elif step > 0:
+            self.scroll_end(animate=False)  # the end of the newest (a long reply) comes into view
+        else:
+            self.scroll_home(animate=False)
+
+    def action_select_end(self, newest: int) -> None:
+        if newest:
+            self.select(self._step(len(self.messages), -1), scroll=False)
+            self.action_scroll_end()
+        else:
+            self.select(self._step(-1, 1), scroll=False)
+            self.action_scroll_home()
+
+    def on_focus(self) -> None:
+        if self.selected is None and self.messages:
+            self.select_visible()
+
+    def on_click(self, event) -> None:
+        """A click on a message selects it (and focuses the log: message mode)."""
+        widget = event.widget
+        while widget is not None and widget is not self and not isinstance(widget, MessageView):
+            widget = widget.parent
+        if isinstance(widget, MessageView) and widget.message.role != EVENT and widget.message in self._views:
+            index = self.lo + self.messages[self.lo : self.hi].index(widget.message)
+            self.select(index, scroll=False)
 
     # -- scrolling -----------------------------------------------------------------------
 

@@ -77,6 +77,14 @@ class Composer(TextArea):
         # TextArea._on_paste runs after this one (handlers run along the MRO) and inserts it.
         event.text = clean_paste(event.text)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # TextArea binds F6 (select line) and F7 (select all); the chat takes those keys first
+        # (tree, compare), so they never fire here: left out, they do not push the chat's keys
+        # to the front of the footer either.
+        if action in ("select_line", "select_all"):
+            return False
+        return super().check_action(action, parameters)
+
     def action_submit(self) -> None:
         # Empty text too: files attached alone may be sent; the screen decides.
         self.post_message(self.Submitted(self, self.text))

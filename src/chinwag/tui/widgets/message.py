@@ -54,13 +54,20 @@ class MessageView(Vertical):
             text-style: italic;
         }
         &.-excluded { opacity: 55%; }
+        &.-selected {
+            border-left: thick $warning;
+            background: $warning 12%;
+            & > .header { color: $warning; }
+        }
     }
     """
 
     status: reactive[str] = reactive("")
     excluded: reactive[bool] = reactive(False)
+    branch: reactive[tuple[int, int] | None] = reactive(None)  # (position, count) among siblings
 
-    def __init__(self, message: Message, excluded: bool = False, **kwargs) -> None:
+    def __init__(self, message: Message, excluded: bool = False, branch: tuple[int, int] | None = None,
+                 **kwargs) -> None:
         super().__init__(classes=f"-{message.role}" if message.role in (USER, ASSISTANT, EVENT) else "", **kwargs)
         self.message = message
         self.header = Static("", markup=False, classes="header")
@@ -76,6 +83,7 @@ class MessageView(Vertical):
             self.body = MessageBody(clean(message.content), markdown=message.role == ASSISTANT, classes="body")
         self.set_reactive(MessageView.status, status_of(message))
         self.set_reactive(MessageView.excluded, excluded)
+        self.set_reactive(MessageView.branch, branch)
 
     def compose(self) -> ComposeResult:
         if self.message.role != EVENT:
@@ -95,10 +103,15 @@ class MessageView(Vertical):
         self.set_class(excluded, "-excluded")
         self.refresh_header_text()
 
+    def watch_branch(self) -> None:
+        self.refresh_header_text()
+
     def refresh_header_text(self) -> None:
         who = {USER: "You", ASSISTANT: clean(self.message.model, one_line=True) or "Assistant"}.get(
             self.message.role, "")
         text = Text(who, style="bold")
+        if self.branch is not None and self.branch[1] > 1:
+            text.append(f"  ‹ {self.branch[0]}/{self.branch[1]} ›", style="bold")
         notes = []
         if self.excluded:
             notes.append("not sent: outside the context window")

@@ -1,0 +1,284 @@
+"""Message mode and the conversation tree: what the chat screen does with one chosen message.
+
+``ctrl+up`` from the composer (or ``Escape`` when nothing is going on) selects the newest
+message; the chat log moves the selection and binds the keys below to these actions:
+``e`` edit and resend (a user message comes into the composer; Enter sends it as a new branch),
+``r`` regenerate (a sibling reply), ``←``/``→`` the message's other versions, ``y`` copy it,
+``c`` copy one of its code blocks, ``f`` fork a new conversation up to it. ``F6`` shows the
+whole tree. The session (engine) does the branch work; this shows it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chinwag import attachments
+from chinwag.conversation import ASSISTANT, USER, Message
+from chinwag.sanitize import clean
+from chinwag.session import save_problem
+from chinwag.store import StoreError
+from chinwag.tui.markdown_blocks import code_blocks
+from chinwag.tui.screens.code_blocks import CodeBlocksScreen
+from chinwag.tui.screens.tree import Place, TreeScreen
+
+if TYPE_CHECKING:
+    from chinwag.tui.screens.chat import ChatScreen
+
+COMPOSER_TITLE = "Message (Enter send · ctrl+j newline · ctrl+o attach file · ctrl+↑ messages)"
+
+
+class BranchActions:
+    """Mixed into ChatScreen (which holds ``session``, ``log_view``, ``composer``...)."""
+
+    editing: Message | None = None  # the user message being edited in the composer
+    _before_edit: tuple[str, list] | None = None  # the draft and files the edit put aside
+    _put_back: tuple[str, list] | None = None  # ...given back once the edit is sent
+
+    # -- entering and leaving ----------------------------------------------------------------
+
+    def action_messages(self: "ChatScreen") -> None:
+        if self.compare is not None:
+            self.compare.view.focus_first()
+            return
+        log = self.log_view
+        if log.selected is None and not log.select_newest():
+            self.notify("No messages yet: message mode starts once there is one.", severity="warning")
+            return
+        self.set_focus(log)  # now: keys typed right after go to the log, not the composer
+
+    def action_leave_messages(self: "ChatScreen") -> None:
+        self.log_view.select(None)
+        self.set_focus(self.composer)
+
+    def selected_message(self: "ChatScreen") -> Message | None:
+        return self.log_view.selected
+
+    def busy(self: "ChatScreen", changes: bool = True) -> bool:
+        """True (and says why) when a reply streams, or when ``changes`` and the conversation
+        is read-only."""
+        if self.replying:
+            self.notify("A reply is still streaming: press Escape to stop it first.", severity="warning")
+            return True
+        if self.compare is not None:
+            self.notify("Pick one of the compared replies first (its number), or Escape keeps them all.",
+                        severity="warning")
+            return True
+        if changes and self.session.conversation.read_only:
+            self.notify("This conversation is read-only (the notice above says why).", severity="error")
+            return True
+        return False
+
+    # -- e: edit and resend ----------------------------------------------------------------------
+
+    async def action_edit_message(self: "ChatScreen") -> None:
+        message = self.selected_message()
+        if message is None or self.busy():
+            return
+        if message.role != USER:
+            self.notify("Only your own messages can be edited; r asks for another reply.", severity="warning")
+            return
+        if self.editing is None:
+            self._before_edit = (self.composer.text, list(self.session.pending))
+        self.editing = message
+        self.session.pending = attachments.of(message)
+        self.composer.text = message.content
+        self.composer.move_cursor(self.composer.document.end)
+        self.refresh_composer_title()
+        await self.show_attachments()
+        self.set_focus(self.composer)
+        self.update_meter()  # the next request: what came before the message, and the edit
+
+    def refresh_composer_title(self: "ChatScreen") -> None:
+        """The composer's title says what Enter will do: send, send an edit, send to compare."""
+        parts = []
+        if self.editing is not None:
+            parts.append("Editing your message: Enter sends it as a new branch")
+        if self.armed:
+            provider = self.context.resolved.name
+            names = ", ".join(f"{n} {t.model}" + (f" ({t.provider})" if t.provider != provider else "")
+                              for n, t in enumerate(self.armed, 1))
+            parts.append(f"Compare {names}: Enter sends to each")
+        composer = self.composer
+        composer.border_title = clean(" · ".join(parts) + " (Escape cancels)") if parts else COMPOSER_TITLE
+        composer.set_class(self.editing is not None, "-editing")
+        composer.set_class(bool(self.armed), "-comparing")
+
+    def end_edit(self: "ChatScreen", restore: bool) -> tuple[str, list] | None:
+        """Leave editing; ``restore`` puts the draft and files from before the edit back now.
+        Returns them (None when there was no edit)."""
+        before, self._before_edit = self._before_edit, None
+        self.editing = None
+        self.refresh_composer_title()
+        self.update_meter()
+        if restore and before is not None:
+            self.composer.text, self.session.pending = before[0], list(before[1])
+            self.call_later(self.show_attachments)
+        return before
+
+    def submit_draft(self: "ChatScreen", text: str) -> tuple[Message, bool]:
+        """Save the draft as the next message, or as the edited version of ``editing`` (then
+        the draft from before the edit comes back once the composer is cleared: put_back()).
+        Returns the message and whether the path on screen changed beyond appending it."""
+        editing = self.editing
+        if editing is not None and self.session.conversation.get(editing.id) is editing:
+            message = self.session.edit(editing, text)
+            self._put_back = self.end_edit(restore=False)
+            return message, True
+        if editing is not None:  # no longer in this conversation
+            self.end_edit(restore=False)
+        return self.session.submit(text), False
+
+    async def put_back(self: "ChatScreen") -> None:
+        before, self._put_back = self._put_back, None
+        if before is not None and (before[0] or before[1]):
+            self.composer.text, self.session.pending = before[0], list(before[1])
+            await self.show_attachments()
+
+    # -- r: regenerate -----------------------------------------------------------------------
+
+    async def action_regenerate_message(self: "ChatScreen") -> None:
+        message = self.selected_message()
+        if message is not None:
+            await self.regenerate(message)
+
+    async def regenerate(self: "ChatScreen", message: Message | None = None) -> None:
+        """A new reply beside ``message`` (a reply), or to it (a user message); default: the
+        last reply. The old reply stays, a sibling of the new one."""
+        if self.busy():
+            return
+        self.cancel_countdown()
+        self.retry.reset()
+        session = self.session
+        if message is None and not session.can_regenerate():
+            self.notify("Nothing to regenerate yet: send a message first.", severity="warning")
+            return
+        if message is not None and message.role not in (USER, ASSISTANT):
+            self.notify("Only a reply or your own message can be answered again.", severity="warning")
+            return
+        old = session.prepare_regenerate(message)
+        log = self.log_view
+        path = session.conversation.path
+        if old is not None and log.messages and log.messages[-1] is old and len(log.messages) == len(path) + 1:
+            await log.remove_message(old)  # the common case (ctrl+r): no need to show it all again
+        elif log.messages != path:
+            await log.show(path)
+        log.clear_notices()
+        log.select(None)
+        self.composer.focus()
+        worker = self.reply_worker
+        await self.request_reply()
+        if self.reply_worker is worker and old is not None:  # not sent: the old reply is back
+            session.select(old)
+            await log.show(session.conversation.path)
+
+    # -- ← →: other versions -------------------------------------------------------------------
+
+    async def action_switch_branch(self: "ChatScreen", step: int) -> None:
+        message = self.selected_message()
+        if message is None or self.busy(changes=False):
+            return
+        siblings = self.session.conversation.siblings(message.id)
+        position, count = self.session.conversation.sibling_position(message.id)
+        if count == 1:
+            self.notify("This message has no other versions (e edits a message of yours, r asks again).")
+            return
+        index = position - 1 + step
+        if not 0 <= index < count:
+            self.notify(f"This is the {'first' if step < 0 else 'last'} version ({position}/{count}).")
+            return
+        sibling = siblings[index]
+        try:
+            self.session.select(sibling)  # the next request follows this branch
+        except (OSError, StoreError) as error:
+            self.notify(f"Switched, but the choice was not saved: {save_problem(error)}", severity="error",
+                        markup=False)
+        log = self.log_view
+        view = log.view_for(message)
+        row = int(view.virtual_region.y - log.scroll_y) if view is not None else 0
+        await log.show(self.session.conversation.path, select=sibling, row=max(0, row))
+        self.refresh_header()
+        self.update_meter()
+
+    # -- y, c: copy ------------------------------------------------------------------------------
+
+    def copied(self: "ChatScreen", text: str, what: str) -> None:
+        text = clean(text)  # what the screen shows: no escapes, no lone surrogates
+        self.app.copy_to_clipboard(text)
+        size = f"{len(text):,} characters"
+        if self.app.is_web:  # the browser decides: it allows it on localhost and https pages
+            self.notify(f"Sent {what} ({size}) to the browser's clipboard.", markup=False)
+        else:
+            self.notify(f"Copied {what} ({size}).", markup=False)
+
+    def action_copy_message(self: "ChatScreen") -> None:
+        message = self.selected_message()
+        if message is None:
+            return
+        if not message.content:
+            self.notify("This message is empty: nothing to copy.", severity="warning")
+            return
+        self.copied(message.content, "the message")
+
+    def action_copy_code(self: "ChatScreen") -> None:
+        message = self.selected_message()
+        if message is None:
+            return
+        blocks = code_blocks(message.content)
+        if not blocks:
+            self.notify("This message has no code blocks (y copies the whole message).", severity="warning")
+            return
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                block = blocks[index]
+                self.copied(block.code, f"code block {index + 1} ({clean(block.language) or 'code'})")
+
+        self.app.push_screen(CodeBlocksScreen(blocks), chosen)
+
+    # -- f: fork -----------------------------------------------------------------------------------
+
+    async def action_fork_message(self: "ChatScreen") -> None:
+        message = self.selected_message()
+        if message is None or self.busy(changes=False):
+            return
+        try:
+            fork = self.session.fork(message)
+        except (OSError, StoreError) as error:
+            self.notify(f"Could not fork: {save_problem(error)}", severity="error", markup=False)
+            return
+        await self.open_session(self.context.new_session(fork),
+                                f"Forked into a new conversation: {clean(fork.title)}. "
+                                "The original is unchanged (F2 lists both).")
+
+    # -- F6: the tree ------------------------------------------------------------------------------
+
+    def action_tree(self: "ChatScreen") -> None:
+        if self.opening or self.busy(changes=False):
+            return
+        if not self.session.conversation.messages:
+            self.notify("No messages yet: the tree grows as you talk.", severity="warning")
+            return
+
+        async def chosen(place: Place | None) -> None:
+            if place is not None:
+                await self.jump_to(place)
+
+        self.app.push_screen(TreeScreen(self.session.conversation), chosen)
+
+    async def jump_to(self: "ChatScreen", place: Place) -> None:
+        """Show the branch ending at ``place.leaf`` with ``place.message`` selected."""
+        conversation = self.session.conversation
+        if place.leaf not in conversation.messages:
+            return
+        if conversation.leaf is not place.leaf:
+            if self.busy(changes=False):
+                return
+            try:
+                self.session.select(place.leaf)
+            except (OSError, StoreError) as error:
+                self.notify(f"Shown, but the choice was not saved: {save_problem(error)}", severity="error",
+                            markup=False)
+        await self.log_view.show(conversation.path, select=place.message)
+        self.log_view.focus()
+        self.refresh_header()
+        self.update_meter()

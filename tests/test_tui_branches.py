@@ -1,0 +1,239 @@
+"""Message mode and the tree view, driven from the keyboard against the loopback server:
+edit and resend, switching versions, regenerate, copy, fork, F6; and the cost of a key press
+in a long conversation."""
+
+from __future__ import annotations
+
+from documents import path_of
+from tui_helpers import SIZE, chat, make_app, only_document, replying, saved_documents, screen_text, send, wait_for
+
+from chinwag.conversation import ASSISTANT, USER, Conversation, Message
+from chinwag.tui.messages import OpenConversation
+from chinwag.tui.screens.code_blocks import CodeBlocksScreen
+from chinwag.tui.screens.tree import ConversationTree, TreeScreen
+from chinwag.tui.widgets.chat_log import ChatLog
+
+
+def sent(server, n: int = -1) -> list[str]:
+    return [m["content"] for m in server.chat_requests[n].body["messages"] if m["role"] != "system"]
+
+
+def shown(app) -> list[str]:
+    return [m.content for m in chat(app).log_view.messages]
+
+
+async def exchange(pilot, server, text: str) -> None:
+    count = len(server.chat_requests)
+    await send(pilot, text)
+    await wait_for(pilot, lambda: len(server.chat_requests) == count + 1 and not replying(pilot.app), f"reply to {text}")
+
+
+async def select(pilot, index: int) -> ChatLog:
+    """Message mode on the message at ``index`` of the chat (from the newest, by the keys)."""
+    log = chat(pilot.app).log_view
+    await pilot.press("ctrl+up")
+    await wait_for(pilot, lambda: log.has_focus and log.selected is not None, "message mode")
+    await pilot.press(*["up"] * (len(log.messages) - 1 - index))
+    assert log.selected_index == index
+    return log
+
+
+async def test_edit_and_resend_keeps_both_branches_and_switching_changes_the_next_request(chat_server):
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await exchange(pilot, chat_server, "q1")
+        await exchange(pilot, chat_server, "q2")
+        await select(pilot, 0)
+        await pilot.press("e")
+        composer = chat(app).composer
+        assert composer.text == "q1" and composer.has_focus and "Editing" in str(composer.border_title)
+        composer.text = "q1 edited"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(chat_server.chat_requests) == 3 and not replying(app), "the edit's reply")
+        assert sent(chat_server) == ["q1 edited"]  # nothing of the old branch goes out
+        await wait_for(pilot, lambda: shown(app) == ["q1 edited", "You said: q1 edited"], "the new branch")
+        assert "‹ 2/2 ›" in screen_text(app)
+        document = only_document()
+        assert [m["content"] for m in document["messages"]] == [
+            "q1", "You said: q1", "q2", "You said: q2", "q1 edited", "You said: q1 edited"]
+        # Walk back to the old branch: the next request follows it.
+        log = await select(pilot, 0)
+        await pilot.press("left")
+        await wait_for(pilot, lambda: shown(app) == ["q1", "You said: q1", "q2", "You said: q2"], "the old branch")
+        assert log.selected is app.chat.session.conversation.messages[0] and "‹ 1/2 ›" in screen_text(app)
+        assert path_of(only_document())[-1]["content"] == "You said: q2"  # the choice is saved
+        await pilot.press("left")  # already the first version: nothing changes
+        await exchange(pilot, chat_server, "q3")
+        assert sent(chat_server) == ["q1", "You said: q1", "q2", "You said: q2", "q3"]
+        await select(pilot, 0)
+        await pilot.press("right")
+        await wait_for(pilot, lambda: shown(app)[0] == "q1 edited", "the edited branch again")
+        await exchange(pilot, chat_server, "q2 on the edited branch")
+        assert sent(chat_server) == ["q1 edited", "You said: q1 edited", "q2 on the edited branch"]
+
+
+async def test_escape_cancels_an_edit_and_gives_the_draft_back(chat_server):
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await exchange(pilot, chat_server, "only question")
+        composer = chat(app).composer
+        composer.text = "half-written next question"
+        await select(pilot, 0)
+        await pilot.press("e")
+        assert composer.text == "only question"
+        await pilot.press("escape")
+        assert composer.text == "half-written next question" and chat(app).editing is None
+        await pilot.press("escape")  # idle, nothing to cancel: message mode on the newest
+        assert chat(app).log_view.has_focus and chat(app).log_view.selected_index == 1
+        await pilot.press("escape")
+        assert composer.has_focus and chat(app).log_view.selected is None
+    assert len(chat_server.chat_requests) == 1
+
+
+async def test_r_on_an_earlier_reply_adds_a_sibling_and_sends_what_came_before(chat_server):
+    chat_server.reply("first answer")
+    chat_server.reply("second answer")
+    chat_server.reply("first answer, again")
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await exchange(pilot, chat_server, "q1")
+        await exchange(pilot, chat_server, "q2")
+        await select(pilot, 1)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: len(chat_server.chat_requests) == 3 and not replying(app), "the new reply")
+        await wait_for(pilot, lambda: shown(app) == ["q1", "first answer, again"], "the new branch")
+        assert sent(chat_server) == ["q1"]
+        assert "‹ 2/2 ›" in screen_text(app)
+    document = only_document()
+    first, again = document["messages"][1], document["messages"][4]
+    assert first["parent"] == again["parent"] == document["messages"][0]["id"]
+    assert [m["content"] for m in path_of(document)] == ["q1", "first answer, again"]
+
+
+async def test_y_copies_the_message_and_c_copies_the_chosen_code_block(chat_server):
+    reply = "Two ways:\n\n```python\nprint('one')\n```\n\nor\n\n```bash\necho two\nls -la\n```\n"
+    chat_server.reply(reply)
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await exchange(pilot, chat_server, "show me")
+        await select(pilot, 1)
+        await pilot.press("y")
+        assert app.clipboard == reply
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, CodeBlocksScreen), "the list of blocks")
+        listed = [str(app.screen.query_one("OptionList").get_option_at_index(i).prompt) for i in range(2)]
+        assert listed[0].startswith(" 1  python · 1 line") and listed[1].startswith(" 2  bash · 2 lines")
+        await pilot.press("2")
+        await wait_for(pilot, lambda: not isinstance(app.screen, CodeBlocksScreen), "closed")
+        assert app.clipboard == "echo two\nls -la\n"
+        await select(pilot, 0)
+        await pilot.press("c")  # the question has none: said, and no dialog
+        assert not isinstance(app.screen, CodeBlocksScreen)
+
+
+async def test_f_forks_a_new_conversation_up_to_the_message(chat_server):
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await exchange(pilot, chat_server, "q1")
+        await exchange(pilot, chat_server, "q2")
+        original = only_document()
+        await select(pilot, 1)
+        await pilot.press("f")
+        await wait_for(pilot, lambda: chat(app).session.conversation.id != original["id"], "the fork opened")
+        assert shown(app) == ["q1", "You said: q1"] and "(fork)" in chat(app).title
+        await exchange(pilot, chat_server, "q2 in the fork")
+        assert sent(chat_server) == ["q1", "You said: q1", "q2 in the fork"]
+    documents = {d["id"]: d for d in saved_documents()}
+    assert documents[original["id"]]["messages"] == original["messages"]  # the original is untouched
+    fork = next(d for i, d in documents.items() if i != original["id"])
+    assert fork["forked_from"]["conversation"] == original["id"]
+    assert [m["content"] for m in fork["messages"]] == ["q1", "You said: q1", "q2 in the fork", "You said: q2 in the fork"]
+
+
+def branched() -> Conversation:
+    """q1 -> a1 -> q2 -> a2, and an edit of q1 with its reply (the current branch)."""
+    conversation = Conversation(title="Branches")
+    q1 = conversation.add(Message(USER, "q1"))
+    conversation.add(Message(ASSISTANT, "a1", model="gpt-4o-mini"))
+    conversation.add(Message(USER, "q2"))
+    conversation.add(Message(ASSISTANT, "a2", model="gpt-4o-mini"))
+    conversation.add(Message(USER, "q1 edited"), parent=None)
+    conversation.add(Message(ASSISTANT, "a1 edited", model="gpt-4o"))
+    assert q1.parent is None
+    return conversation
+
+
+async def test_the_tree_shows_every_branch_and_enter_jumps_to_one(chat_server):
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        chat(app).post_message(OpenConversation(branched()))
+        await wait_for(pilot, lambda: shown(app) == ["q1 edited", "a1 edited"], "opened")
+        await pilot.press("f6")  # from the composer: the TextArea's own F6 must not win
+        await wait_for(pilot, lambda: isinstance(app.screen, TreeScreen), "the tree")
+        tree = app.screen.query_one(ConversationTree)
+        await wait_for(pilot, lambda: tree.cursor_node is tree.leaf_node, "the cursor on the current leaf")
+        lines = [str(node.label) for node in tree.root.children]
+        assert "q1 edited" in lines[0] and "‹ 2/2 ›" in lines[0] and "1 other version" in lines[0]
+        assert "● " in lines[1] and "a1 edited" in lines[1]
+        await pilot.press("home", "right")  # open the other version of the first message
+        await wait_for(pilot, lambda: tree.root.children[0].children, "the other version")
+        other = tree.root.children[0].children[0]
+        assert "q1" in str(other.label) and "3 messages follow" in str(other.label)
+        await pilot.press("down", "right")  # onto it, open its continuation
+        await wait_for(pilot, lambda: len(other.children) == 3, "its continuation")
+        await pilot.press("down", "down", "enter")  # q2 on the old branch
+        await wait_for(pilot, lambda: not isinstance(app.screen, TreeScreen), "closed")
+        await wait_for(pilot, lambda: shown(app) == ["q1", "a1", "q2", "a2"], "the old branch")
+        log = chat(app).log_view
+        assert log.has_focus and log.selected.content == "q2"
+    assert path_of(only_document())[-1]["content"] == "a2"
+
+
+async def test_message_mode_in_two_thousand_messages_mounts_only_near_the_screen(chat_server, monkeypatch):
+    conversation = Conversation(title="long")
+    for n in range(2000):
+        conversation.add(Message(USER if n % 2 == 0 else ASSISTANT, f"message number {n}"))
+    middle = conversation.messages[1000]
+    conversation.add(Message(USER, "message number 1000, edited"), parent=middle.parent)
+    conversation.select(middle.id)  # show the long branch again
+    made = []
+    original = ChatLog._make_view
+    monkeypatch.setattr(ChatLog, "_make_view", lambda self, m: made.append(m) or original(self, m))
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        chat(app).post_message(OpenConversation(conversation))
+        log = chat(app).log_view
+        await wait_for(pilot, lambda: len(log.messages) == 2000 and log.views(), "opened")
+        await pilot.press("ctrl+up")
+        made.clear()
+        for _ in range(40):
+            await pilot.press("up")
+        assert log.selected_index == 1959
+        await wait_for(pilot, lambda: log.view_for(log.selected) is not None
+                       and log.view_for(log.selected).region.overlaps(log.region), "the selection on screen")
+        assert len(made) < 80, f"{len(made)} views made for 40 key presses"
+        made.clear()
+        await pilot.press("home")
+        await wait_for(pilot, lambda: log.selected_index == 0 and log.view_for(log.selected) is not None
+                       and log.view_for(log.selected).region.overlaps(log.region), "the first message")
+        assert len(made) < 60 and len(log.query("MessageView")) < 80
+        # A switch in the middle shows the other version where it is, mounting only around it.
+        log.select(1000)
+        await wait_for(pilot, lambda: log.view_for(middle) is not None, "message 1000 mounted")
+        made.clear()
+        await pilot.press("right")
+        await wait_for(pilot, lambda: log.selected is not None and log.selected.content.endswith("edited"), "switched")
+        assert len(log.messages) == 1001 and len(made) < 60
+        await wait_for(pilot, lambda: log.view_for(log.selected).region.overlaps(log.region), "on screen")
+
+
+async def test_a_click_on_a_message_selects_it(chat_server):
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await exchange(pilot, chat_server, "click me")
+        log = chat(app).log_view
+        first = log.view_for(log.messages[0])
+        await pilot.click(first)
+        await wait_for(pilot, lambda: log.has_focus and log.selected_index == 0, "selected by the click")
+        await pilot.press("y")
+        assert app.clipboard == "click me"
