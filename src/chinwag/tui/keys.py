@@ -69,7 +69,7 @@ def help_rows(keymap: Mapping[str, str] = {}) -> list[Row]:
         ("History", "type", "Search titles and messages (letters typed on the list go there too)"),
         ("History", "search", '"a phrase", model:NAME, persona:NAME, after:2026-03-01, before:2026-04'),
         ("Anywhere", "ctrl+p", "Command palette: every action of the screen on top, themes"),
-        ("Anywhere", "tab / shift+tab", "Move focus (the chat pane scrolls with arrows, Home, End, PgUp, PgDn)"),
+        ("Anywhere", "tab / shift+tab", "Move focus (on the chat pane: arrows move between messages, PgUp/PgDn scroll)"),
         ("Dialogs", "ctrl+s", "Save"),
         ("Dialogs", "escape", "Close without changes"),
     ]
