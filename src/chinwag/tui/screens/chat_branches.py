@@ -10,7 +10,6 @@ whole tree. The session (engine) does the branch work; this shows it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from chinwag import attachments
 from chinwag.conversation import ASSISTANT, USER, Message
@@ -20,9 +19,6 @@ from chinwag.store import StoreError
 from chinwag.tui.markdown_blocks import code_blocks
 from chinwag.tui.screens.code_blocks import CodeBlocksScreen
 from chinwag.tui.screens.tree import Place, TreeScreen
-
-if TYPE_CHECKING:
-    from chinwag.tui.screens.chat import ChatScreen
 
 COMPOSER_TITLE = "Message (Enter send · ctrl+j newline · ctrl+o attach file · ctrl+↑ messages)"
 
@@ -36,7 +32,7 @@ class BranchActions:
 
     # -- entering and leaving ----------------------------------------------------------------
 
-    def action_messages(self: "ChatScreen") -> None:
+    def action_messages(self) -> None:
         if self.compare is not None:
             self.compare.view.focus_first()
             return
@@ -46,14 +42,14 @@ class BranchActions:
             return
         self.set_focus(log)  # now: keys typed right after go to the log, not the composer
 
-    def action_leave_messages(self: "ChatScreen") -> None:
+    def action_leave_messages(self) -> None:
         self.log_view.select(None)
         self.set_focus(self.composer)
 
-    def selected_message(self: "ChatScreen") -> Message | None:
+    def selected_message(self) -> Message | None:
         return self.log_view.selected
 
-    def busy(self: "ChatScreen", changes: bool = True) -> bool:
+    def busy(self, changes: bool = True) -> bool:
         """True (and says why) when a reply streams, or when ``changes`` and the conversation
         is read-only."""
         if self.replying:
@@ -70,7 +66,7 @@ class BranchActions:
 
     # -- e: edit and resend ----------------------------------------------------------------------
 
-    async def action_edit_message(self: "ChatScreen") -> None:
+    async def action_edit_message(self) -> None:
         message = self.selected_message()
         if message is None or self.busy():
             return
@@ -88,7 +84,7 @@ class BranchActions:
         self.set_focus(self.composer)
         self.update_meter()  # the next request: what came before the message, and the edit
 
-    def refresh_composer_title(self: "ChatScreen") -> None:
+    def refresh_composer_title(self) -> None:
         """The composer's title says what Enter will do: send, send an edit, send to compare."""
         parts = []
         if self.editing is not None:
@@ -103,7 +99,7 @@ class BranchActions:
         composer.set_class(self.editing is not None, "-editing")
         composer.set_class(bool(self.armed), "-comparing")
 
-    def end_edit(self: "ChatScreen", restore: bool) -> tuple[str, list] | None:
+    def end_edit(self, restore: bool) -> tuple[str, list] | None:
         """Leave editing; ``restore`` puts the draft and files from before the edit back now.
         Returns them (None when there was no edit)."""
         before, self._before_edit = self._before_edit, None
@@ -115,7 +111,7 @@ class BranchActions:
             self.call_later(self.show_attachments)
         return before
 
-    def submit_draft(self: "ChatScreen", text: str) -> tuple[Message, bool]:
+    def submit_draft(self, text: str) -> tuple[Message, bool]:
         """Save the draft as the next message, or as the edited version of ``editing`` (then
         the draft from before the edit comes back once the composer is cleared: put_back()).
         Returns the message and whether the path on screen changed beyond appending it."""
@@ -128,7 +124,7 @@ class BranchActions:
             self.end_edit(restore=False)
         return self.session.submit(text), False
 
-    async def put_back(self: "ChatScreen") -> None:
+    async def put_back(self) -> None:
         before, self._put_back = self._put_back, None
         if before is not None and (before[0] or before[1]):
             self.composer.text, self.session.pending = before[0], list(before[1])
@@ -136,12 +132,12 @@ class BranchActions:
 
     # -- r: regenerate -----------------------------------------------------------------------
 
-    async def action_regenerate_message(self: "ChatScreen") -> None:
+    async def action_regenerate_message(self) -> None:
         message = self.selected_message()
         if message is not None:
             await self.regenerate(message)
 
-    async def regenerate(self: "ChatScreen", message: Message | None = None) -> None:
+    async def regenerate(self, message: Message | None = None) -> None:
         """A new reply beside ``message`` (a reply), or to it (a user message); default: the
         last reply. The old reply stays, a sibling of the new one."""
         if self.busy():
@@ -173,7 +169,7 @@ class BranchActions:
 
     # -- ← →: other versions -------------------------------------------------------------------
 
-    async def action_switch_branch(self: "ChatScreen", step: int) -> None:
+    async def action_switch_branch(self, step: int) -> None:
         message = self.selected_message()
         if message is None or self.busy(changes=False):
             return
@@ -201,7 +197,7 @@ class BranchActions:
 
     # -- y, c: copy ------------------------------------------------------------------------------
 
-    def copied(self: "ChatScreen", text: str, what: str) -> None:
+    def copied(self, text: str, what: str) -> None:
         text = clean(text)  # what the screen shows: no escapes, no lone surrogates
         self.app.copy_to_clipboard(text)
         size = f"{len(text):,} characters"
@@ -210,7 +206,7 @@ class BranchActions:
         else:
             self.notify(f"Copied {what} ({size}).", markup=False)
 
-    def action_copy_message(self: "ChatScreen") -> None:
+    def action_copy_message(self) -> None:
         message = self.selected_message()
         if message is None:
             return
@@ -219,7 +215,7 @@ class BranchActions:
             return
         self.copied(message.content, "the message")
 
-    def action_copy_code(self: "ChatScreen") -> None:
+    def action_copy_code(self) -> None:
         message = self.selected_message()
         if message is None:
             return
@@ -237,7 +233,7 @@ class BranchActions:
 
     # -- f: fork -----------------------------------------------------------------------------------
 
-    async def action_fork_message(self: "ChatScreen") -> None:
+    async def action_fork_message(self) -> None:
         message = self.selected_message()
         if message is None or self.busy(changes=False):
             return
@@ -252,7 +248,7 @@ class BranchActions:
 
     # -- F6: the tree ------------------------------------------------------------------------------
 
-    def action_tree(self: "ChatScreen") -> None:
+    def action_tree(self) -> None:
         if self.opening or self.busy(changes=False):
             return
         if not self.session.conversation.messages:
@@ -265,7 +261,7 @@ class BranchActions:
 
         self.app.push_screen(TreeScreen(self.session.conversation), chosen)
 
-    async def jump_to(self: "ChatScreen", place: Place) -> None:
+    async def jump_to(self, place: Place) -> None:
         """Show the branch ending at ``place.leaf`` with ``place.message`` selected."""
         conversation = self.session.conversation
         if place.leaf not in conversation.messages:

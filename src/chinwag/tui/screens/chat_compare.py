@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from textual.worker import Worker, WorkerState
 
@@ -26,9 +25,6 @@ from chinwag.tui.widgets.compare import DONE, FAILED, STOPPED, CompareView, stat
 from chinwag.tui.widgets.token_meter import TokenMeter
 from chinwag.usage import PROVIDER, read_usage
 from chinwag.usage import cost as usage_cost
-
-if TYPE_CHECKING:
-    from chinwag.tui.screens.chat import ChatScreen
 
 @dataclass
 class CompareRun:
@@ -51,7 +47,7 @@ class CompareActions:
 
     # -- choosing ----------------------------------------------------------------------------------
 
-    def action_compare(self: "ChatScreen") -> None:
+    def action_compare(self) -> None:
         if self.opening:
             return
         if self.compare is not None:
@@ -74,18 +70,18 @@ class CompareActions:
             return
         self.app.push_screen(CompareModelsScreen(rows, self.context.resolved_for, listed), chosen)
 
-    def arm(self: "ChatScreen", targets: list[Target]) -> None:
+    def arm(self, targets: list[Target]) -> None:
         self.armed = self._last_targets = list(targets)
         self.refresh_composer_title()
         self.set_focus(self.composer)
 
-    def disarm(self: "ChatScreen") -> None:
+    def disarm(self) -> None:
         self.armed = None
         self.refresh_composer_title()
 
     # -- streaming -----------------------------------------------------------------------------------
 
-    async def start_compare(self: "ChatScreen", message: Message) -> None:
+    async def start_compare(self, message: Message) -> None:
         """Ask each armed model for a reply to ``message`` (saved already), side by side."""
         targets = self.armed or []
         self.disarm()
@@ -107,7 +103,7 @@ class CompareActions:
             for index, target in enumerate(targets)
         ]
 
-    async def stream_column(self: "ChatScreen", run: CompareRun, index: int) -> None:
+    async def stream_column(self, run: CompareRun, index: int) -> None:
         column, reply, target = run.view.columns[index], run.replies[index], run.targets[index]
         stream = ScreenStream(self, column.body, shown=column.follow)
         started = time.monotonic()
@@ -145,7 +141,7 @@ class CompareActions:
             column.ended(state, stats, failure)
             self.column_ended(run)
 
-    def column_ended(self: "ChatScreen", run: CompareRun) -> None:
+    def column_ended(self, run: CompareRun) -> None:
         if run is not self.compare or run.view.streaming:
             return
         self.set_status("")
@@ -157,7 +153,7 @@ class CompareActions:
         """Replies of a comparison are still streaming."""
         return self.compare is not None and self.compare.view.streaming
 
-    async def stop_compare(self: "ChatScreen") -> None:
+    async def stop_compare(self) -> None:
         """Stop the columns still streaming (each keeps and saves what arrived)."""
         run = self.compare
         if run is None:
@@ -173,13 +169,13 @@ class CompareActions:
 
     # -- picking -------------------------------------------------------------------------------------
 
-    def check_action(self: "ChatScreen", action: str, parameters: tuple[object, ...]) -> bool | None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "pick_compare":  # a number with no column is left out of the footer
             run = self.compare
             return run is not None and bool(parameters) and int(parameters[0]) <= len(run.targets)
         return True
 
-    async def action_pick_compare(self: "ChatScreen", number: int) -> None:
+    async def action_pick_compare(self, number: int) -> None:
         run = self.compare
         if run is None or not 1 <= number <= len(run.targets):
             return
@@ -204,7 +200,7 @@ class CompareActions:
             note += f"; {others} (ctrl+↑, then ← →)"
         await self.end_compare(note + ".")
 
-    async def action_leave_compare(self: "ChatScreen") -> None:
+    async def action_leave_compare(self) -> None:
         run = self.compare
         if run is None:
             return
@@ -216,7 +212,7 @@ class CompareActions:
         shown = f"; showing {clean(leaf.model or '')}" if leaf is not None and leaf in run.replies else ""
         await self.end_compare(f"All replies are kept as versions{shown} (ctrl+↑, then ← → switches).")
 
-    async def end_compare(self: "ChatScreen", note: str | None = None, show: bool = True) -> None:
+    async def end_compare(self, note: str | None = None, show: bool = True) -> None:
         """Put the chat back in place of the columns."""
         run, self.compare = self.compare, None
         if run is None:
