@@ -119,3 +119,26 @@ async def test_escape_stops_the_columns_and_keeps_what_arrived(chat_server):
         assert app.screen.query_one("#model-2").value == "gpt-4o"  # the last choice is offered again
     replies = only_document()["messages"][1:]
     assert len(replies) == 2 and all(r["finish_reason"] == "interrupted" and r["content"] for r in replies)
+
+
+async def test_model_names_and_titles_are_never_markup(chat_server):
+    from chinwag.conversation import Conversation
+    from chinwag.tui.messages import OpenConversation
+    from chinwag.tui.screens.tree import TreeScreen
+
+    hostile = "[bold]x[/] [/nope] \x1b]52;c;aGk=\x07"
+    app = make_app(chat_server)
+    async with app.run_test(size=(140, 40)) as pilot:
+        conversation = Conversation(title=hostile)
+        conversation.add_user("hi")
+        chat(app).post_message(OpenConversation(conversation))
+        await wait_for(pilot, lambda: chat(app).log_view.messages, "opened")
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: isinstance(app.screen, TreeScreen), "the tree")
+        assert "[bold]x[/]" in app.screen.query_one("#dialog").border_title.replace("\\", "")
+        await pilot.press("escape")
+        await choose(pilot, [("custom", hostile), ("custom", "gpt-4o")])
+        await send(pilot, "go")
+        await wait_for(pilot, lambda: columns(app) is not None and not columns(app).streaming, "both ended")
+        assert "[bold]x[/]" in columns(app).columns[0].border_title.replace("\\", "")
+        assert "\x1b" not in columns(app).columns[0].border_title

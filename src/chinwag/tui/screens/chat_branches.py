@@ -11,6 +11,8 @@ whole tree. The session (engine) does the branch work; this shows it.
 from __future__ import annotations
 
 
+from rich.text import Text
+
 from chinwag import attachments
 from chinwag.conversation import ASSISTANT, USER, Message
 from chinwag.sanitize import clean
@@ -95,7 +97,8 @@ class BranchActions:
                               for n, t in enumerate(self.armed, 1))
             parts.append(f"Compare {names}: Enter sends to each")
         composer = self.composer
-        composer.border_title = clean(" · ".join(parts) + " (Escape cancels)") if parts else COMPOSER_TITLE
+        # Model names are content, never markup: a Text.
+        composer.border_title = Text(clean(" · ".join(parts) + " (Escape cancels)")) if parts else COMPOSER_TITLE
         composer.set_class(self.editing is not None, "-editing")
         composer.set_class(bool(self.armed), "-comparing")
 

@@ -38,7 +38,7 @@ class Place:
 
 
 def preview(message: Message) -> str:
-    line = " ".join(clean(message.content).split())
+    line = " ".join(clean(message.content[: PREVIEW * 4]).split())  # only what can show is cleaned
     return line if len(line) <= PREVIEW else line[: PREVIEW - 1] + "…"
 
 
@@ -196,7 +196,8 @@ class TreeScreen(ModalScreen[Place | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog") as dialog:
-            dialog.border_title = f"Conversation tree · {clean(self.conversation.title) or 'New conversation'}"
+            title = clean(self.conversation.title) or "New conversation"
+            dialog.border_title = Text(f"Conversation tree · {title}")  # a title is content, never markup
             yield ConversationTree(self.conversation)
             yield Static("↑↓ move · → or space opens the other versions · ← closes · Enter shows that branch · "
                          "Escape closes", id="tree-hint", markup=False)

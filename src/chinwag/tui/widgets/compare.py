@@ -68,8 +68,8 @@ class CompareColumn(Vertical):
         self.stats = Static("waiting…", classes="stats", markup=False)
         self.failure = Static("", classes="failure", markup=False)
         self.scroller = VerticalScroll(self.body, can_focus=True)
-        self.border_title = clean(f"{number} · {model}")
-        self.border_subtitle = clean(provider)
+        self.border_title = Text(clean(f"{number} · {model}"))  # content, never markup
+        self.border_subtitle = Text(clean(provider))
 
     def compose(self) -> ComposeResult:
         yield self.scroller
