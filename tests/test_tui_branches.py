@@ -237,3 +237,30 @@ async def test_a_click_on_a_message_selects_it(chat_server):
         await wait_for(pilot, lambda: log.has_focus and log.selected_index == 0, "selected by the click")
         await pilot.press("y")
         assert app.clipboard == "click me"
+
+
+async def test_the_tree_of_two_thousand_messages_holds_one_screenful_and_folds_the_rest(chat_server):
+    from chinwag.tui.screens.tree import CHUNK, Earlier
+
+    conversation = Conversation(title="long")
+    for n in range(2000):
+        conversation.add(Message(USER if n % 2 == 0 else ASSISTANT, f"message number {n}"))
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        chat(app).post_message(OpenConversation(conversation))
+        await wait_for(pilot, lambda: len(chat(app).log_view.messages) == 2000, "opened")
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: isinstance(app.screen, TreeScreen), "the tree")
+        tree = app.screen.query_one(ConversationTree)
+        await wait_for(pilot, lambda: tree.cursor_node is tree.leaf_node, "the cursor on the newest")
+        lines = tree.root.children
+        assert len(lines) == CHUNK + (2000 - CHUNK) // CHUNK  # the last CHUNK, then folded groups
+        assert "⋯ messages 1–100" in str(lines[0].label) and "message number 1999" in str(lines[-1].label)
+        await pilot.press("home", "enter")  # Enter on a group opens it
+        await wait_for(pilot, lambda: len(lines[0].children) == CHUNK, "the first hundred")
+        assert isinstance(lines[0].data, Earlier) and isinstance(app.screen, TreeScreen)
+        await pilot.press("down", "down", "enter")  # message 1: shows the branch with it selected
+        await wait_for(pilot, lambda: not isinstance(app.screen, TreeScreen), "closed")
+        log = chat(app).log_view
+        await wait_for(pilot, lambda: log.selected is conversation.messages[1]
+                       and log.view_for(log.selected) is not None, "message 1 selected")

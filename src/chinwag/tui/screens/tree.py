@@ -4,8 +4,10 @@ A conversation of 2,000 messages with a regenerated reply every other turn would
 levels deep if every branch point indented. Instead the branch on screen (the current path) is
 one flat list at the left; a message that has other versions (edits, regenerations, compared
 replies) can be opened (→ or space) to show them, and each version opens onto its own
-continuation, flat again. Opening builds only what it shows, so F6 costs the current path plus
-what you open, however large the tree.
+continuation, flat again. A long list shows its last CHUNK messages; the earlier ones wait in
+folded groups of CHUNK. Opening builds only what it shows, so F6 costs about the same for a
+conversation of 20 messages or of 2,000 (Textual's Tree measures every line it holds, again on
+each change).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from chinwag.conversation import ASSISTANT, EVENT, USER, Conversation, Message
 from chinwag.sanitize import clean
 
 PREVIEW = 70  # characters of a message's first line
+CHUNK = 100  # lines of a branch shown at once; earlier ones are folded in groups this size
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,16 @@ class Place:
     message: Message
     leaf: Message
     versions: bool
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """A folded group of a branch's earlier messages (``first`` is the 1-based position of the
+    first of them on its branch)."""
+
+    messages: list[Message]
+    leaf: Message
+    first: int
 
 
 def preview(message: Message) -> str:
@@ -51,7 +64,7 @@ def descendants(conversation: Conversation) -> dict[str, int]:
     return counts
 
 
-class ConversationTree(Tree[Place]):
+class ConversationTree(Tree[Place | Earlier]):
     """The tree of one conversation (see the module's docstring)."""
 
     BINDINGS = [
@@ -79,8 +92,20 @@ class ConversationTree(Tree[Place]):
 
     # -- building, as far as is shown ----------------------------------------------------
 
-    def add_branch(self, node: TreeNode[Place], messages: list[Message], leaf: Message) -> None:
-        """One flat line per message; each with other versions can be opened onto them."""
+    def add_branch(self, node: TreeNode, messages: list[Message], leaf: Message, first: int = 1) -> None:
+        """One flat line per message (the last CHUNK; groups of earlier ones folded before them);
+        each with other versions can be opened onto them. ``first``: the position of
+        ``messages[0]`` on its branch."""
+        if len(messages) > CHUNK:
+            earlier, messages = messages[:-CHUNK], messages[-CHUNK:]
+            for start in range(0, len(earlier), CHUNK):
+                group = earlier[start : start + CHUNK]
+                label = Text(f"⋯ messages {first + start}–{first + start + len(group) - 1}  ", style="italic dim")
+                label.append(f"{preview(group[0])[:PREVIEW // 2]}…", style="dim")
+                node.add(label, Earlier(group, leaf, first + start))
+        self.add_lines(node, messages, leaf)
+
+    def add_lines(self, node: TreeNode, messages: list[Message], leaf: Message) -> None:
         for message in messages:
             versions = len(self.conversation.siblings(message.id)) > 1
             label = self.label_for(message, versions=versions, icon=not versions)
@@ -104,14 +129,16 @@ class ConversationTree(Tree[Place]):
         place = node.data
         path = self.conversation.path_to(place.leaf.id)
         start = next(i for i, m in enumerate(path) if m is place.message)
-        self.add_branch(node, path[start + 1 :], place.leaf)
+        self.add_branch(node, path[start + 1 :], place.leaf, first=start + 2)
 
     @on(Tree.NodeExpanded)
-    def opened(self, event: Tree.NodeExpanded[Place]) -> None:
+    def opened(self, event: Tree.NodeExpanded) -> None:
         node = event.node
         if node.data is None or node.children:
             return
-        if node.data.versions:
+        if isinstance(node.data, Earlier):
+            self.add_lines(node, node.data.messages, node.data.leaf)
+        elif node.data.versions:
             self.add_versions(node)
         else:
             self.add_continuation(node)
@@ -213,9 +240,11 @@ class TreeScreen(ModalScreen[Place | None]):
             tree.scroll_to_node(tree.leaf_node, animate=False)
 
     @on(Tree.NodeSelected)
-    def chosen(self, event: Tree.NodeSelected[Place]) -> None:
+    def chosen(self, event: Tree.NodeSelected) -> None:
         event.stop()
-        if event.node.data is not None:
+        if isinstance(event.node.data, Earlier):  # a folded group: Enter opens it
+            event.node.toggle()
+        elif event.node.data is not None:
             self.dismiss(event.node.data)
 
     def action_cancel(self) -> None:
