@@ -61,7 +61,8 @@ async def test_edit_and_resend_keeps_both_branches_and_switching_changes_the_nex
         await pilot.press("left")
         await wait_for(pilot, lambda: shown(app) == ["q1", "You said: q1", "q2", "You said: q2"], "the old branch")
         assert log.selected is app.chat.session.conversation.messages[0] and "‹ 1/2 ›" in screen_text(app)
-        assert path_of(only_document())[-1]["content"] == "You said: q2"  # the choice is saved
+        await wait_for(pilot, lambda: path_of(only_document())[-1]["content"] == "You said: q2",
+                       "the choice saved (once the keys stop)")
         await pilot.press("left")  # already the first version: nothing changes
         await exchange(pilot, chat_server, "q3")
         assert sent(chat_server) == ["q1", "You said: q1", "q2", "You said: q2", "q3"]
@@ -264,3 +265,14 @@ async def test_the_tree_of_two_thousand_messages_holds_one_screenful_and_folds_t
         log = chat(app).log_view
         await wait_for(pilot, lambda: log.selected is conversation.messages[1]
                        and log.view_for(log.selected) is not None, "message 1 selected")
+
+
+async def test_a_version_chosen_just_before_a_new_chat_is_saved(chat_server):
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        chat(app).post_message(OpenConversation(branched()))
+        await wait_for(pilot, lambda: shown(app) == ["q1 edited", "a1 edited"], "opened")
+        await select(pilot, 0)
+        await pilot.press("left", "ctrl+n")  # at once: the save of the choice must not wait and be lost
+        await wait_for(pilot, lambda: not chat(app).session.conversation.messages, "a new chat")
+    assert path_of(only_document())[-1]["content"] == "a2"

@@ -195,6 +195,7 @@ class ChatScreen(BranchActions, CompareActions, Screen):
         """Show ``session`` instead of the one on screen (whose reply is stopped and saved)."""
         await self.stop_reply()
         await self.end_compare(show=False)
+        self.flush_choice()
         self.cancel_countdown()
         self.retry.reset()
         self.session = session

@@ -11,7 +11,10 @@ whole tree. The session (engine) does the branch work; this shows it.
 from __future__ import annotations
 
 
+from functools import partial
+
 from rich.text import Text
+from textual.timer import Timer
 
 from chinwag import attachments
 from chinwag.conversation import ASSISTANT, USER, Message
@@ -22,6 +25,7 @@ from chinwag.tui.markdown_blocks import code_blocks
 from chinwag.tui.screens.code_blocks import CodeBlocksScreen
 from chinwag.tui.screens.tree import Place, TreeScreen
 
+SAVE_CHOICE = 0.5  # seconds after the last ←/→ before the branch shown is saved
 COMPOSER_TITLE = "Message (Enter send · ctrl+j newline · ctrl+o attach file · ctrl+↑ messages)"
 
 
@@ -31,6 +35,7 @@ class BranchActions:
     editing: Message | None = None  # the user message being edited in the composer
     _before_edit: tuple[str, list] | None = None  # the draft and files the edit put aside
     _put_back: tuple[str, list] | None = None  # ...given back once the edit is sent
+    _save_choice: Timer | None = None  # a pending save of the branch shown
 
     # -- entering and leaving ----------------------------------------------------------------
 
@@ -186,17 +191,31 @@ class BranchActions:
             self.notify(f"This is the {'first' if step < 0 else 'last'} version ({position}/{count}).")
             return
         sibling = siblings[index]
-        try:
-            self.session.select(sibling)  # the next request follows this branch
-        except (OSError, StoreError) as error:
-            self.notify(f"Switched, but the choice was not saved: {save_problem(error)}", severity="error",
-                        markup=False)
+        # The next request follows this branch. Saving the choice writes the whole document:
+        # done once the keys stop (a send, a fork or quitting saves it anyway).
+        self.session.conversation.select(sibling.id)
+        if self._save_choice is not None:
+            self._save_choice.stop()
+        self._save_choice = self.set_timer(SAVE_CHOICE, partial(self.save_choice, self.session))
         log = self.log_view
         view = log.view_for(message)
         row = int(view.virtual_region.y - log.scroll_y) if view is not None else 0
         await log.show(self.session.conversation.path, select=sibling, row=max(0, row))
         self.refresh_header()
         self.update_meter()
+
+    def save_choice(self, session) -> None:
+        self._save_choice = None
+        try:
+            session.save()
+        except (OSError, StoreError) as error:
+            self.notify(f"The branch shown was not saved: {save_problem(error)}", severity="error", markup=False)
+
+    def flush_choice(self) -> None:
+        """Save a branch choice still waiting (another conversation is about to be shown)."""
+        if self._save_choice is not None:
+            self._save_choice.stop()
+            self.save_choice(self.session)
 
     # -- y, c: copy ------------------------------------------------------------------------------
 
