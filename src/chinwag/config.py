@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from tomlkit.toml_document import TOMLDocument
 
 from chinwag import paths
 from chinwag.fileio import read_toml, update_toml
 from chinwag.model_settings import DEFAULTS, ModelSettings
 from chinwag.providers import PROVIDERS
 from chinwag.values import NUMBERS, check_setting, number
+
+if TYPE_CHECKING:  # tomlkit loads only when a file is written: not on the start-up path
+    from tomlkit.toml_document import TOMLDocument
 
 
 @dataclass

@@ -18,10 +18,11 @@ import tomllib
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import tomlkit
-from tomlkit.toml_document import TOMLDocument
+if TYPE_CHECKING:  # tomlkit loads only when a file is written: not on the start-up path
+    from tomlkit.toml_document import TOMLDocument
+
 
 PRIVATE = 0o600
 
@@ -90,6 +91,8 @@ def update_toml(path: Path, edit: Callable[[TOMLDocument], None], *, private: bo
             _parse(path, text)
         except ValueError as exc:
             raise ValueError(f"{exc}; fix or remove it first, it was not overwritten") from None
+    import tomlkit
+
     document = tomlkit.parse(text or "")
     edit(document)
     new = tomlkit.dumps(document)

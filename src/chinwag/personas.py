@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import tomlkit
-from tomlkit.toml_document import TOMLDocument
 
 from chinwag import paths
 from chinwag.config import validate
@@ -20,6 +18,9 @@ from chinwag.conversation import Persona
 from chinwag.fileio import read_toml, update_toml
 from chinwag.model_settings import FIELDS as SETTING_FIELDS
 from chinwag.model_settings import ModelSettings
+
+if TYPE_CHECKING:  # tomlkit loads only when a file is written: not on the start-up path
+    from tomlkit.toml_document import TOMLDocument
 
 SOURCE_BUILT_IN = "built-in"
 DEFAULT = "assistant"
@@ -126,6 +127,8 @@ def save_persona(spec: PersonaSpec, path: Path | None = None) -> None:
     if not spec.name.strip():
         raise ValueError("a persona needs a name")
     options = {key: validate(key, getattr(spec, key)) for key in _OPTIONAL if getattr(spec, key) is not None}
+
+    import tomlkit
 
     def edit(document: TOMLDocument) -> None:
         if "personas" not in document:
