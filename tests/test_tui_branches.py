@@ -4,6 +4,8 @@ in a long conversation."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from documents import path_of
 from tui_helpers import SIZE, chat, make_app, only_document, replying, saved_documents, screen_text, send, wait_for
 
@@ -276,3 +278,15 @@ async def test_a_version_chosen_just_before_a_new_chat_is_saved(chat_server):
         await pilot.press("left", "ctrl+n")  # at once: the save of the choice must not wait and be lost
         await wait_for(pilot, lambda: not chat(app).session.conversation.messages, "a new chat")
     assert path_of(only_document())[-1]["content"] == "a2"
+
+
+async def test_r_that_cannot_send_shows_the_old_reply_again(chat_server):
+    app = make_app(chat_server, token_budget=60)
+    async with app.run_test(size=SIZE) as pilot:
+        await exchange(pilot, chat_server, "short")
+        conversation = chat(app).session.conversation
+        conversation.settings = dataclasses.replace(conversation.settings, token_budget=5)  # nothing fits now
+        await select(pilot, 1)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "Not sent" in screen_text(app), "refused")
+        assert shown(app) == ["short", "You said: short"] and len(chat_server.chat_requests) == 1

@@ -385,14 +385,17 @@ class ChatScreen(BranchActions, CompareActions, Screen):
         else:
             self.log_view.scroll_page_down(animate=False)
 
-    async def request_reply(self) -> None:
+    def refusal(self) -> str | None:
+        """Why the next request cannot go out (no key, nothing fits), or None."""
         if self.context.problem:
-            await self.log_view.notice(f"Not sent: {self.context.problem} (F4 opens settings)", "error")
-            self.update_meter()
-            return
+            return f"Not sent: {self.context.problem} (F4 opens settings)"
         window = self.session.window()
-        if not window.fits:
-            await self.log_view.notice(f"Not sent: {window.reason}", "error")
+        return None if window.fits else f"Not sent: {window.reason}"
+
+    async def request_reply(self) -> None:
+        problem = self.refusal()
+        if problem is not None:
+            await self.log_view.notice(problem, "error")
             self.update_meter()
             return
         self.reply_worker = self.stream_reply()

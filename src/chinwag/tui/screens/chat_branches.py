@@ -159,8 +159,15 @@ class BranchActions:
         if message is not None and message.role not in (USER, ASSISTANT):
             self.notify("Only a reply or your own message can be answered again.", severity="warning")
             return
+        before = session.conversation.current
         old = session.prepare_regenerate(message)
+        problem = self.refusal()
         log = self.log_view
+        if problem is not None:  # nothing goes out: the conversation stays as it was
+            session.conversation.current = before
+            log.clear_notices()
+            await log.notice(problem, "error")
+            return
         path = session.conversation.path
         if old is not None and log.messages and log.messages[-1] is old and len(log.messages) == len(path) + 1:
             await log.remove_message(old)  # the common case (ctrl+r): no need to show it all again
@@ -168,12 +175,8 @@ class BranchActions:
             await log.show(path)
         log.clear_notices()
         log.select(None)
-        self.composer.focus()
-        worker = self.reply_worker
+        self.set_focus(self.composer)
         await self.request_reply()
-        if self.reply_worker is worker and old is not None:  # not sent: the old reply is back
-            session.select(old)
-            await log.show(session.conversation.path)
 
     # -- ← →: other versions -------------------------------------------------------------------
 
@@ -286,7 +289,7 @@ class BranchActions:
     async def jump_to(self, place: Place) -> None:
         """Show the branch ending at ``place.leaf`` with ``place.message`` selected."""
         conversation = self.session.conversation
-        if place.leaf not in conversation.messages:
+        if conversation.get(place.leaf.id) is not place.leaf:  # gone meanwhile (another window)
             return
         if conversation.leaf is not place.leaf:
             if self.busy(changes=False):
