@@ -8,7 +8,7 @@ import stat
 
 import pytest
 from documents import saved
-from tui_helpers import SIZE, chat, make_app, send, wait_for
+from tui_helpers import SIZE, chat, make_app, screen_text, send, wait_for
 
 from chinwag import paths, recovery
 from chinwag.cli import main
@@ -147,6 +147,78 @@ async def test_quitting_mid_reply_when_the_save_fails_keeps_the_draft_and_the_re
     assert found.draft == "my next, unsent thought"
     reply = found.conversation.path[-1]
     assert reply.content.startswith("slow words slow") and reply.finish_reason == "interrupted"
+
+
+def _break_data_dir() -> None:
+    """A file where chinwag's data folder should be: nothing can be saved."""
+    paths.data_dir().parent.mkdir(parents=True, exist_ok=True)
+    paths.data_dir().write_text("in the way")
+
+
+@pytest.mark.parametrize("how, history", [("send", False), ("send", True), ("edit", True)])
+def test_a_message_that_could_not_be_saved_is_kept_on_quit(chat_server, how, history):
+    # Whatever the conversation held, a message that could not be saved stays in the composer,
+    # and quitting keeps it: close() saves nothing new (a new conversation has nothing), yet
+    # the draft reaches the recovery file and close() says where.
+    session = ChatSession(Conversation(), Store(), ChatClient(chat_server.base_url, None, timeout=5, max_retries=0))
+    first = session.submit("already saved") if history else None
+    if history:
+        os.replace(paths.data_dir(), paths.data_dir().with_name("moved-away"))
+    _break_data_dir()
+    with pytest.raises(StoreError):
+        session.submit("will this be saved") if how == "send" else session.edit(first, "will this be saved")
+    problem = session.close("will this be saved")
+    assert problem is not None and "Could not save" in problem and str(recovery.recovery_file()) in problem
+    found = recovery.load()
+    assert found.draft == "will this be saved"
+    kept = [m.content for m in found.conversation.path] if found.conversation is not None else []
+    assert kept == (["already saved"] if history else [])
+
+
+def test_a_draft_typed_after_a_failed_send_is_what_is_kept(chat_server):
+    session = ChatSession(Conversation(), Store(), ChatClient(chat_server.base_url, None, timeout=5, max_retries=0))
+    _break_data_dir()
+    with pytest.raises(StoreError):
+        session.submit("first try")
+    assert session.close("first try, reworded") is not None
+    assert recovery.load().draft == "first try, reworded"
+    # An empty composer: nothing to keep, nothing to say.
+    recovery.clear()
+    assert session.close("  ") is None and recovery.load() is None
+
+
+def test_when_even_the_recovery_file_cannot_be_written_close_says_so(chat_server):
+    session = ChatSession(Conversation(), Store(), ChatClient(chat_server.base_url, None, timeout=5, max_retries=0))
+    _break_data_dir()
+    paths.state_dir().parent.mkdir(parents=True, exist_ok=True)
+    paths.state_dir().write_text("in the way too")
+    with pytest.raises(StoreError):
+        session.submit("nowhere to go")
+    problem = session.close("nowhere to go")
+    assert problem is not None and "Could not save" in problem and "could not be kept either" in problem
+
+
+def test_a_send_that_worked_after_one_that_failed_keeps_nothing(chat_server):
+    session = ChatSession(Conversation(), Store(), ChatClient(chat_server.base_url, None, timeout=5, max_retries=0))
+    _break_data_dir()
+    with pytest.raises(StoreError):
+        session.submit("first try")
+    paths.data_dir().unlink()
+    session.submit("first try")
+    assert session.close("a new draft, not sent yet") is None and recovery.load() is None
+
+
+async def test_quitting_after_a_send_that_could_not_be_saved_keeps_the_draft(chat_server):
+    # The QA steps: data dir unusable, a new conversation, Enter, ctrl+q.
+    _break_data_dir()
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "will this be saved")
+        await wait_for(pilot, lambda: "still in the composer" in screen_text(app), "the refusal")
+        assert chat(app).composer.text == "will this be saved" and not chat_server.chat_requests
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: not app.is_running, "exit")
+    assert recovery.load().draft == "will this be saved"
 
 
 def test_a_save_that_works_keeps_nothing_in_recovery(chat_server):

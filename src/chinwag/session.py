@@ -105,6 +105,9 @@ class ChatSession:
         self.counter = self._counter(self.conversation.model)
         self.totals = self._totals_from_document()
         self._set_aside: str | None = None  # the reply a regenerate replaces, shown again if it fails
+        # Why the last message the user sent could not be saved (so it was not sent, and its text
+        # stayed in the composer); None once one is saved. close() keeps that draft.
+        self._unsaved_send: str | None = None
 
     def _counter(self, model: str) -> TokenCounter:
         counter = TokenCounter(model)
@@ -307,14 +310,16 @@ class ChatSession:
         self.counter.count_message(message)
         try:
             self.save()
-        except (OSError, StoreError):
+        except (OSError, StoreError) as error:
             # Not saved, so not sent: take it back out; the caller keeps the draft.
             conversation.remove(message)
             conversation.removed.discard(message.id)
             conversation.title, conversation.current = before[0], before[1]
             conversation.edited.clear()
             conversation.edited.update(before[2])
+            self._unsaved_send = save_problem(error)
             raise
+        self._unsaved_send = None
         return message
 
     def start_reply(self, model: str | None = None, parent: Message | None = None) -> Message:
@@ -460,18 +465,26 @@ class ChatSession:
         return fork
 
     def close(self, draft: str = "") -> str | None:
-        """Save on the way out. When that fails, keep ``draft`` and the unsaved conversation in
-        the recovery file (offered back on the next start) and return the problem in words."""
+        """Save on the way out. When that fails, or when ``draft`` is what the user tried to send
+        and could not be saved (a new conversation has nothing else to save, so the save here
+        does nothing), keep the draft (and the conversation, when it holds messages) in the
+        recovery file, offered back on the next start, and return the problem in words; if even
+        the recovery file cannot be written, the problem says that too."""
         try:
             self.save()
         except (OSError, StoreError) as error:
-            problem = save_problem(error)
-            try:
-                where = recovery.save(draft, self.conversation)
-            except OSError as again:
-                return f"{problem}; the draft could not be kept either ({save_problem(again)})"
-            return f"{problem}; your draft and the conversation are kept in {where}"
-        return None
+            problem: str | None = save_problem(error)
+        else:
+            problem = self._unsaved_send if draft.strip() else None
+        if problem is None:
+            return None
+        unsaved = self.conversation if any(m.is_chat for m in self.conversation.messages) else None
+        try:
+            where = recovery.save(draft, unsaved)
+        except OSError as again:
+            return f"{problem}; the draft could not be kept either ({save_problem(again)})"
+        kept = "your draft and the conversation are" if unsaved is not None else "your draft is"
+        return f"{problem}; {kept} kept in {where}"
 
 
 def usage_record(event: api.Usage) -> dict:
