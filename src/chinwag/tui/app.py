@@ -17,7 +17,7 @@ from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from chinwag import config
+from chinwag import cachedir, config
 from chinwag.chat_context import ChatContext
 from chinwag.client import ChatClient
 from chinwag.conversation import Conversation
@@ -295,6 +295,7 @@ def run(options) -> int:
     except OSError as error:
         print(clean(f"chinwag: logging is off ({error})"), file=sys.stderr)
     settings, warnings = config.load_settings()
+    warnings += cachedir.warnings()  # a cache folder that cannot be used: said once, chinwag works without it
     overrides = {
         "provider": getattr(options, "provider", None),
         "model": getattr(options, "model", None),
