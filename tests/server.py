@@ -10,7 +10,8 @@ Models named in ``reasoning_models`` (``--reasoning-model NAME``) behave like Op
 models: a request with ``max_tokens`` or a temperature other than 1 gets the 400 OpenAI sends
 (``code`` unsupported_parameter / unsupported_value, ``param``), so does a reasoning effort they do
 not take; their echo streams ``reasoning_content`` first and reports reasoning and cached tokens.
-Other models refuse ``reasoning_effort`` the way gpt-4o does.
+Other models refuse ``reasoning_effort`` the way gpt-4o does. ``refused_params`` makes a model
+refuse any other parameter (``stream_options``, ``seed``...) the same way.
 """
 
 from __future__ import annotations
@@ -217,6 +218,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         reasoning = body.get("model") in self.owner.reasoning_models
         refused = refusal(body, reasoning)
+        for param in sorted(self.owner.refused_params.get(body.get("model"), ())):
+            if refused is None and param in body:
+                refused = (f"Unsupported parameter: '{param}' is not supported with this model.",
+                           "unsupported_parameter", param)
         if refused is not None:
             message, code, param = refused
             self._send_error(400, message, "invalid_request_error", code, param=param)
@@ -396,6 +401,9 @@ class ChatServer:
         self.reasoning_models = set(reasoning_models)
         self.models = list(MODELS) + sorted(self.reasoning_models - set(MODELS))
         self.echo_key_header: str | None = None  # /v1/models answers with the key in this header
+        # {model: parameter names}: a request to that model holding one of them gets the 400
+        # unsupported_parameter older vLLM and Azure send (e.g. for stream_options).
+        self.refused_params: dict[str, set[str]] = {}
         self.default_delay = default_delay
         self.lock = threading.Lock()
         self.stopping = threading.Event()

@@ -222,6 +222,65 @@ async def test_refusals_are_remembered_for_the_model_in_the_cache_dir(server):
     assert all("temperature" not in b and b["max_completion_tokens"] == 200 for b in later)
 
 
+async def test_a_refused_stream_options_is_remembered_for_the_model(server):
+    # Older vLLM and Azure refuse stream_options: dropped once, said once, remembered for the
+    # model in model-params.json, never sent to it again (this run or the next).
+    server.refused_params["gpt-4o"] = {"stream_options"}
+    session = make_session(server, "gpt-4o")
+    events = await turn(session, "first")
+    assert [e.param for e in events if isinstance(e, api.Adjusted)] == ["stream_options"]
+    assert events[-1] == api.Finished("stop")
+    memory = json.loads((paths.cache_dir() / "model-params.json").read_text())
+    assert memory["models"]["gpt-4o"] == {"unsent": ["stream_options"]}
+    before = len(server.chat_requests)
+    for chat_session in (session, make_session(server, "gpt-4o")):
+        events = await turn(chat_session, "again")
+        assert not any(isinstance(e, api.Adjusted) for e in events) and events[-1] == api.Finished("stop")
+    later = [r.body for r in server.chat_requests[before:]]
+    assert len(later) == 2 and not any("stream_options" in body for body in later)
+
+
+@pytest.mark.parametrize("params", [["top_p"], ["seed", "top_p"]])
+async def test_any_other_refused_parameter_is_learned_and_left_out(server, client, params):
+    server.refused_params["gpt-4o"] = set(params)
+    events = await collect(client, "gpt-4o", family=model_params.Family(), **{p: 1 for p in params})
+    adjusted = [e for e in events if isinstance(e, api.Adjusted)]
+    assert sorted(a.param for a in adjusted) == params and events[-1] == api.Finished("stop")
+    for event in adjusted:  # what the session does with each
+        model_params.remember("gpt-4o", event.learned)
+    family = model_params.family("gpt-4o", learned=model_params.load_learned())
+    assert family.unsent == tuple(params)
+    before = len(server.chat_requests)
+    events = await collect(client, "gpt-4o", family=family, **{p: 1 for p in params})
+    assert len(server.chat_requests) == before + 1 and events[-1] == api.Finished("stop")
+    assert not any(p in server.chat_requests[-1].body for p in params)
+
+
+async def test_a_server_that_refuses_stream_options_still_gives_an_estimated_usage(server):
+    server.refused_params["gpt-4o"] = {"stream_options"}
+    session = make_session(server, "gpt-4o")
+    for text in ("first", "second"):
+        events = await turn(session, text)
+        assert events[-1] == api.Finished("stop")
+        usage = session.conversation.leaf.usage
+        assert usage["estimated"] is True and usage["completion_tokens"] > 0 and usage["prompt_tokens"] > 0
+    assert len(server.chat_requests) == 3  # one refusal, then never again
+    assert "stream_options" not in server.chat_requests[-1].body
+    assert session.meter().last_estimated
+
+
+def test_a_hand_edited_unsent_list_is_checked():
+    learned = {"ok": {"unsent": ["seed", "top_p"]}, "bad": {"unsent": "seed"}, "worse": {"unsent": ["a b"]}}
+    path = paths.cache_dir() / "model-params.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"models": learned}))
+    assert model_params.load_learned() == {"ok": {"unsent": ("seed", "top_p")}}
+    family = model_params.family("ok", learned=model_params.load_learned())
+    assert family.options(0.2, 10, None) == {"temperature": 0.2, "max_tokens": 10}
+    overrides, warnings = model_params.parse_overrides({"m": {"unsent": ["stream_options"]}, "n": {"unsent": 3}})
+    assert overrides == {"m": {"unsent": ("stream_options",)}} and len(warnings) == 1
+
+
 async def test_a_broken_memory_file_is_forgotten_not_fatal(server):
     (paths.cache_dir()).mkdir(parents=True, exist_ok=True)
     (paths.cache_dir() / "model-params.json").write_text("{not json")

@@ -157,6 +157,8 @@ class ChatClient:
 
         options = {"stream_options": {"include_usage": True},
                    **{k: v for k, v in options.items() if v is not None}}
+        if family is not None:  # what the server refused before for this model is not sent again
+            options = family.without_unsent(options)
         refused: set[str] = set()
         while True:
             retry = None

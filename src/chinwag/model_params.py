@@ -9,7 +9,8 @@ the later winning field by field:
 2. ``[models."name"]`` tables in config.toml (the user's word);
 3. what a server told us: a 400 ``unsupported_parameter``/``unsupported_value`` is retried once
    without the parameter (or with its replacement) and remembered per model in
-   ``<cache dir>/model-params.json`` (delete the file to forget).
+   ``<cache dir>/model-params.json`` (delete the file to forget); any other parameter refused
+   (``stream_options``, ``top_p``, ``seed``...) joins the model's ``unsent`` list.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Family:
     efforts: tuple[str, ...] = ()  # reasoning_effort values it takes; empty: never sent
     system_role: str = "system"  # developer for OpenAI reasoning models; user where neither works
     vision: bool = False  # images may be sent as image_url parts
+    unsent: tuple[str, ...] = ()  # other parameters the server refused for this model: never sent
 
     def options(self, temperature: float | None, max_tokens: int | None, effort: str | None) -> dict[str, Any]:
         """The request's optional parameters for these settings (unset ones left out)."""
@@ -50,7 +52,11 @@ class Family:
             out[self.token_param] = max_tokens
         if effort and effort in self.efforts:
             out["reasoning_effort"] = effort
-        return out
+        return self.without_unsent(out)
+
+    def without_unsent(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """``options`` without the parameters this model does not take (``unsent``)."""
+        return {name: value for name, value in options.items() if name not in self.unsent}
 
     def takes_effort(self, effort: str | None) -> bool:
         return bool(effort) and effort in self.efforts
@@ -84,6 +90,7 @@ FAMILIES: dict[str, Family] = {
     "chatgpt-4o": _VISION,
 }
 
+_PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")  # a request parameter such as stream_options
 _BOUNDARY = "-._:@/ "  # what may follow a family name: o3-mini, gpt-5.1, o3@latest
 _lock = threading.Lock()
 
@@ -112,7 +119,8 @@ def parse_overrides(raw: Any, where: str = "config.toml") -> tuple[dict[str, dic
 
     Keys: max_tokens_param ("max_tokens" | "max_completion_tokens"), temperature (bool: false
     means never sent), reasoning_effort (a list of levels, or true for all, false for none),
-    system_role ("system" | "developer" | "user"), vision (bool).
+    system_role ("system" | "developer" | "user"), vision (bool), unsent (a list of other
+    parameters never to send, e.g. ["stream_options"]).
     """
     if raw is None:
         return {}, []
@@ -151,6 +159,10 @@ def _override(entry: Any) -> dict[str, Any]:
             if value not in SYSTEM_ROLES:
                 raise ValueError(f"system_role must be one of {', '.join(SYSTEM_ROLES)}")
             out["system_role"] = value
+        elif key == "unsent":
+            if not isinstance(value, list) or not all(isinstance(v, str) and _PARAM_NAME.match(v) for v in value):
+                raise ValueError("unsent must be a list of parameter names")
+            out["unsent"] = tuple(sorted(set(value)))
         else:
             raise ValueError(f"unknown key {key!r}")
     return out
@@ -191,7 +203,10 @@ def remember(model: str, change: Mapping[str, Any], path: Path | None = None) ->
     path = path or cache_file()
     with _lock:
         learned = load_learned(path)
-        learned[model] = {**learned.get(model, {}), **change}
+        before = learned.get(model, {})
+        learned[model] = {**before, **change}
+        if "unsent" in change:  # parameters refused add up (two windows may each learn one)
+            learned[model]["unsent"] = tuple(sorted({*before.get("unsent", ()), *change["unsent"]}))
         data = {"models": {m: _to_config_keys(entry) for m, entry in sorted(learned.items())}}
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8"),
@@ -274,8 +289,9 @@ def adjust(param: str, options: Mapping[str, Any], messages: list[dict],
         changed = [{**m, "role": new} if m.get("role") == old else m for m in messages]
         return Adjustment(param, options, changed, {"system_role": new},
                           f"The server does not take the {old} role for this model: sent the system prompt as {new}.")
-    if param in options:  # any other optional parameter we sent: leave it out
+    if param in options and _PARAM_NAME.match(param):  # any other optional parameter we sent: leave it out
         options.pop(param)
-        return Adjustment(param, options, messages, {},
+        unsent = current.unsent if current is not None else ()
+        return Adjustment(param, options, messages, {"unsent": tuple(sorted({*unsent, param}))},
                           f"The server does not take {param} for this model: sent without it.")
     return None
