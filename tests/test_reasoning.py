@@ -322,6 +322,31 @@ async def test_reasoning_of_a_stopped_reply_is_kept(server):
     assert saved_reply["reasoning"].startswith("thinking")
 
 
+@pytest.mark.parametrize("content", ["", "  \n"])
+async def test_a_reply_stopped_before_any_text_is_kept_but_never_sent_back(server, content):
+    # Stopped while the model was thinking: the reply is kept (with its reasoning), but servers
+    # refuse {"role": "assistant", "content": ""}, so no request carries it.
+    server.reply(content or "never seen", reasoning="thinking " * 40, delay=0.02)
+    session = make_session(server, "o3")
+    session.submit("hi")
+    message = session.conversation.add_assistant("", session.model)
+    stream = session.reply(message)
+    async for event in stream:
+        if isinstance(event, api.Reasoning):
+            break
+    await stream.aclose()
+    message.content = content  # what the document holds (text that is only blank: the same)
+    assert saved_document(session)["messages"][-1]["role"] == "assistant"
+    window = session.window("and now?")
+    assert message not in window.sent and window.fits
+    assert session.meter("and now?").sent == session.meter("and now?").total == 2
+    await turn(session, "and now?")
+    sent = server.chat_requests[-1].body["messages"]
+    assert [m["role"] for m in sent] == ["developer", "user", "user"]
+    assert all(m["content"].strip() for m in sent)
+    assert [m["role"] for m in saved_document(session)["messages"]] == ["user", "assistant", "user", "assistant"]
+
+
 async def test_cost_uses_the_cached_input_price(server):
     server.reply("ok", usage={"prompt_tokens": 1_000_000, "completion_tokens": 0,
                               "prompt_tokens_details": {"cached_tokens": 1_000_000}})

@@ -111,9 +111,10 @@ def to_api_messages(system_prompt: str, messages: list[Message], system_role: st
                     content: Callable[[Message], Any] | None = None) -> list[dict]:
     """The request's messages: the system prompt (if any, under ``system_role``), then chat
     messages; events skipped. ``content`` gives a message's API content (text with its attached
-    files, or content parts); by default its text. Reasoning is never sent back."""
+    files, or content parts); by default its text. Reasoning is never sent back, nor a reply
+    without text (``Message.is_sent``)."""
     out = [{"role": system_role, "content": system_prompt}] if system_prompt else []
-    out.extend({"role": m.role, "content": content(m) if content else m.content} for m in messages if m.is_chat)
+    out.extend({"role": m.role, "content": content(m) if content else m.content} for m in messages if m.is_sent)
     return out
 
 

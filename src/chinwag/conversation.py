@@ -114,6 +114,13 @@ class Message:
         return self.role in CHAT_ROLES
 
     @property
+    def is_sent(self) -> bool:
+        """True for chat messages a request carries: a reply without text (stopped while the
+        model was still thinking) stays in the document but is never sent back, since servers
+        refuse an empty assistant message."""
+        return self.role == USER or (self.role == ASSISTANT and bool(self.content.strip()))
+
+    @property
     def is_partial(self) -> bool:
         return self.finish_reason in (INTERRUPTED, CUT_OFF, FAILED)
 

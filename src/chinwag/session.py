@@ -193,7 +193,9 @@ class ChatSession:
         return self._select([m for m in path if m.is_chat])
 
     def _select(self, messages: list[Message]) -> Window:
-        return select_window(self.counter, self.conversation.persona.system_prompt, messages, self.budget)
+        # What a request carries (a reply without text is not sent), so the meter counts that.
+        sent = [m for m in messages if m.is_sent]
+        return select_window(self.counter, self.conversation.persona.system_prompt, sent, self.budget)
 
     def meter(self, draft: str = "", editing: Message | None = None) -> Meter:
         window = self.window(draft, editing=editing)
@@ -206,7 +208,7 @@ class ChatSession:
             request_tokens=window.tokens,
             budget=self.budget,
             sent=len(window.sent),
-            total=len(self._before(editing)) + (1 if draft or self.pending else 0),
+            total=sum(m.is_sent for m in self._before(editing)) + (1 if draft or self.pending else 0),
             draft_tokens=draft_tokens,
             attachment_tokens=attached,
             last_reasoning=usage.get("reasoning_tokens") if last else None,
