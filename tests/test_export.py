@@ -177,3 +177,52 @@ def test_write_into_another_directory(conv, tmp_path):
     path = write(conv, "html", directory=folder)
     assert path.parent == folder and path.suffix == ".html"
     assert "<h1>" in path.read_text("utf-8")
+
+
+# -- never into chinwag's own folders ---------------------------------------------------------
+
+FOLDERS = ("data", "config", "cache", "state", "log")
+
+
+@pytest.mark.parametrize("kind", FOLDERS)
+@pytest.mark.parametrize("how", ["file", "folder", "link to a file", "link to the folder"])
+def test_export_never_goes_into_chinwags_own_folders(tmp_path, capsys, kind, how):
+    # `export -o ~/.config/chinwag/config.toml` replaced the config file, API key and all.
+    import os
+
+    from chinwag import paths
+    from chinwag.cli import main
+    from chinwag.store import Store
+
+    conversation = Conversation()
+    conversation.add_user("hello")
+    Store().save(conversation)
+    folder = getattr(paths, f"{kind}_dir")()
+    folder.mkdir(parents=True, exist_ok=True)
+    own = folder / "config.toml"
+    own.write_text('api_key = "sk-keep-me"\n')
+    files = sorted(folder.rglob("*"))
+    target = {"file": own, "folder": folder}.get(how, tmp_path / "elsewhere.md")
+    if how == "link to a file":
+        os.symlink(own, target)
+    elif how == "link to the folder":
+        os.symlink(folder, tmp_path / "linked")
+        target = tmp_path / "linked" / "notes.md"
+    code = main(["export", conversation.id, "-o", str(target)])
+    err = capsys.readouterr().err
+    assert code == 1 and own.read_text() == 'api_key = "sk-keep-me"\n' and sorted(folder.rglob("*")) == files
+    # One clear sentence: where, whose folder, why, what to do.
+    inside = "" if how == "folder" else "inside "
+    assert err.count("\n") == 1 and err.startswith(f"chinwag: {target} is {inside}chinwag's {kind} folder (")
+    assert err.rstrip().endswith("choose another place.") and "cannot use" not in err
+    with pytest.raises(OSError, match=f"chinwag's {kind} folder"):
+        write(conversation, "md", target)
+
+
+def test_export_next_to_chinwags_folders_is_fine(tmp_path):
+    from chinwag import paths
+
+    conversation = Conversation()
+    conversation.add_user("hello")
+    beside = paths.config_dir().parent / "chinwag-notes.md"  # same parent, another name
+    assert write(conversation, "md", beside) == beside and "hello" in beside.read_text()

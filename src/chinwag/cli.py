@@ -192,10 +192,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         text = export.render(conv, fmt, args.reasoning)
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return 0
-    if args.output.is_dir():
-        path = export.write(conv, fmt, directory=args.output, reasoning=args.reasoning)
-    else:
-        path = export.write(conv, fmt, args.output, reasoning=args.reasoning)
+    try:
+        if args.output.is_dir():
+            path = export.write(conv, fmt, directory=args.output, reasoning=args.reasoning)
+        else:
+            path = export.write(conv, fmt, args.output, reasoning=args.reasoning)
+    except export.ExportError as exc:  # a sentence of its own, not an OS error about a file
+        raise CliError(str(exc)) from None
     _say(str(path))
     return 0
 

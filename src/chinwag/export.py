@@ -10,8 +10,9 @@ styles and data: images). The JSON export is the document, every character kept,
 a terminal could act on written as \\u escapes. Exports hold only the document, which never
 holds keys.
 
-Writing: never into chinwag's data folder (an export over a conversation's own file would
-destroy it); atomically; through a symlink; an existing file keeps its mode.
+Writing: never into a folder of chinwag's own (data, config, cache, state, logs: an export over
+a conversation's own file or config.toml would destroy it), however a symlink leads there;
+atomically; through a symlink; an existing file keeps its mode.
 """
 
 from __future__ import annotations
@@ -69,16 +70,16 @@ def write(conv: Conversation, fmt: str, path: Path | None = None, directory: Pat
           reasoning: bool = False) -> Path:
     """Write the export; without ``path``, pick a new name in ``directory`` (default: cwd).
 
-    Raises ExportError for a place inside chinwag's data folder, OSError when writing fails.
+    Raises ExportError for a place inside one of chinwag's own folders, OSError when writing fails.
     """
     data = render(conv, fmt, reasoning).encode("utf-8", "replace")  # render cleaned it; never a traceback
     if path is not None:
         path = Path(path)
-        _refuse_data_dir(path)
+        _refuse_own_folders(path)
         atomic_write(path, data)  # through a symlink; an existing file keeps its mode
         return path
     folder = Path(directory) if directory is not None else Path.cwd()
-    _refuse_data_dir(folder / "export")
+    _refuse_own_folders(folder)
     stem, _, ext = safe_filename(conv.title, fmt).rpartition(".")
     for n in range(10_000):
         candidate = folder / (f"{stem}.{ext}" if n == 0 else f"{stem}-{n}.{ext}")
@@ -91,13 +92,24 @@ def write(conv: Conversation, fmt: str, path: Path | None = None, directory: Pat
     raise FileExistsError(f"Too many exports named {stem} in {folder}.")
 
 
-def _refuse_data_dir(path: Path) -> None:
-    """Exports never go into the data folder: one could replace a conversation's own file."""
-    data = Path(os.path.realpath(paths.data_dir()))
-    target = Path(os.path.realpath(path))
-    if target == data or data in target.parents:
-        raise ExportError(f"Not exported: {clean(str(path), one_line=True)} is inside chinwag's data folder "
-                          f"({data}), where it could overwrite a conversation. Choose another place.")
+def _refuse_own_folders(place: Path) -> None:
+    """Exports never go into a folder of chinwag's own (``place``: the file, or the folder a
+    new file goes in): one could replace a conversation, the config file (and its API key), a
+    persona file, the index or the recovery file. Compared with every symlink resolved, so a
+    link into them is refused too; the innermost folder is named (logs live in the state dir)."""
+    target = Path(os.path.realpath(place))
+    found = None
+    for name, folder in (("data", paths.data_dir()), ("config", paths.config_dir()), ("cache", paths.cache_dir()),
+                         ("state", paths.state_dir()), ("log", paths.log_dir())):
+        real = Path(os.path.realpath(folder))
+        if (target == real or real in target.parents) and (found is None or found[1] in real.parents):
+            found = (name, real)
+    if found is not None:
+        name, real = found
+        where = "" if target == real else "inside "
+        raise ExportError(f"{clean(str(place), one_line=True)} is {where}chinwag's {name} folder "
+                          f"({clean(str(real), one_line=True)}), where an export could overwrite "
+                          "chinwag's own files; choose another place.")
 
 
 # -- formats ---------------------------------------------------------------------
