@@ -39,3 +39,17 @@ def test_plain_text_wraps_to_the_width_and_keeps_every_word():
 
 def test_empty_text_has_no_lines():
     assert plain_lines("", 20, Style(), Console(width=20)) == []
+
+
+def test_html_in_a_reply_is_shown_as_text_never_dropped():
+    from chinwag.tui.widgets.message_body import markdown_theme, render_markdown
+
+    text = ("In Rust, is Vec<String> better than Vec<&str>? And Option<Box<T>>, if a<b and c>d.\n\n"
+            "<div class=\"x\">\nThis whole block is HTML text\n</div>\n\n<details>\n<summary>Click</summary>\n"
+            "Hidden answer 42\n</details>\n\nEnd <br> here.")
+    console = Console(width=100, color_system=None)
+    lines = render_markdown(text, console, console.options, markdown_theme({}), "friendly")
+    shown = "\n".join("".join(segment.text for segment in line) for line in lines)
+    for words in ("Vec<String>", "Vec<&str>", "Option<Box<T>>", "a<b and c>d", '<div class="x">',
+                  "This whole block is HTML text", "Hidden answer 42", "<summary>Click</summary>", "<br>"):
+        assert words in shown, words

@@ -50,3 +50,31 @@ async def test_unknown_binding_ids_are_named_at_start(chat_server):
         await pilot.pause(0.1)
         messages = [str(n.message) for n in app._notifications]
         assert any("chat.nonsense" in m and "unknown" in m for m in messages)
+
+
+async def test_a_theme_name_with_markup_shows_literally_in_the_palette_and_is_saved(chat_server):
+    from textual.command import CommandPalette
+
+    from chinwag import paths
+
+    themes = paths.user_themes_dir()
+    themes.mkdir(parents=True)
+    (themes / "crash.toml").write_text('name = "x[/bold]crash"\nprimary = "#0000ff"\ndark = true\n')
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
+        await pilot.press(*"crash")
+        await wait_for(pilot, lambda: "x[/bold]crash" in app.screen.query_one("CommandList").render_line(0).text
+                       if app.screen.query("CommandList") and app.screen.query_one("CommandList").option_count
+                       else False, "the theme listed, literally")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.theme == "x[/bold]crash", "the theme applied")
+    assert 'theme = "x[/bold]crash"' in paths.config_file().read_text()
+
+
+async def test_the_palette_offers_no_theme_picker_that_would_not_save(chat_server):
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE):
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Theme" not in titles and "Theme: chinwag-light" in titles

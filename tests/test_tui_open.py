@@ -104,3 +104,36 @@ async def test_sending_in_a_long_conversation_shows_the_new_exchange(chat_server
         await send(pilot, "one more question")
         await wait_for(pilot, lambda: log.views()[-1].message.content == "the answer"
                        and log.views()[-1].region.overlaps(log.region), "the reply on screen")
+
+
+async def test_the_first_page_up_after_opening_skips_no_message(chat_server):
+    """Messages of several lines (estimated heights off by a lot): paging up from the newest
+    must show every message on the way, the very first press included."""
+    import random
+
+    rng = random.Random(0)
+    words = "the a weather model token stream python terminal chat reply question answer window budget".split()
+    conversation = Conversation(title="long lines")
+    for n in range(600):
+        role = USER if n % 2 == 0 else ASSISTANT
+        text = " ".join(rng.choices(words, k=rng.randint(8, 80))).capitalize() + "."
+        if n % 10 == 1:
+            text += "\n\n```python\nfor item in items:\n    print(item)\n```\n\n- first point\n- second `point`"
+        conversation.add(Message(role, text))
+    app = make_app(chat_server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        chat(app).post_message(OpenConversation(conversation))
+        log = chat(app).query_one(ChatLog)
+        await wait_for(pilot, lambda: log.views() and log.views()[-1].message is conversation.messages[-1], "opened")
+        await pilot.pause(0.3)
+        chat(app).composer.focus()
+
+        def shown() -> list[int]:
+            return [conversation.messages.index(v.message) for v in log.views() if v.region.overlaps(log.region)]
+
+        for _ in range(6):
+            before = shown()
+            await pilot.press("pageup")
+            await pilot.pause(0.2)
+            after = shown()
+            assert min(before) - max(after) <= 1, f"skipped from {before} to {after}"

@@ -15,6 +15,7 @@ from rich.text import Text
 from textual import work
 from textual.app import SystemCommand
 from textual.binding import Binding
+from textual.markup import escape
 from textual.screen import Screen
 
 from chinwag import cachedir, config
@@ -168,10 +169,13 @@ class ChinwagApp(ServedApp):
         yield SystemCommand("History", "Browse, search and resume saved conversations", self.action_history)
         yield SystemCommand("Settings", "Provider, model, temperature, budget and theme", self.action_settings)
         yield SystemCommand("Usage", "Tokens and cost over time, by model, persona or provider", self.action_usage)
-        yield SystemCommand("Keys", "Every key and what it does", self.action_help)
-        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "Every key and what it does", self.action_help)
+        # Textual's own theme picker would change the theme without saving it: ours save.
+        yield from (command for command in super().get_system_commands(screen) if command.title != "Theme")
         for name in sorted(self.available_themes):
-            yield SystemCommand(f"Theme: {name}", "Switch to this theme (saved)", lambda n=name: self.apply_theme(n))
+            # The palette reads titles as markup; a theme's name is the user's text.
+            yield SystemCommand(f"Theme: {escape(name)}", "Switch to this theme (saved)",
+                                lambda n=name: self.apply_theme(n))
 
     def help_rows(self) -> list[tuple[str, str, str]]:
         rows = help_rows(self.settings.keys)

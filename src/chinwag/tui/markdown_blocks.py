@@ -17,15 +17,17 @@ if TYPE_CHECKING:
 
 
 @lru_cache(maxsize=1)
-def _parser() -> "MarkdownIt":
+def parser() -> "MarkdownIt":
+    """CommonMark with tables and strikethrough, and raw HTML read as text (a reply that writes
+    ``<div>`` or ``Vec<String>`` shows it; nothing is ever rendered as HTML or dropped)."""
     from markdown_it import MarkdownIt  # loaded with the first reply, not at start-up
 
-    return MarkdownIt("commonmark").enable("strikethrough").enable("table")
+    return MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
 
 
 def block_starts(text: str) -> list[int]:
     """The source line numbers where top-level blocks start, in order."""
-    tokens = _parser().parse(text)
+    tokens = parser().parse(text)
     return [token.map[0] for token in tokens if token.level == 0 and token.map is not None and token.nesting >= 0]
 
 
@@ -59,7 +61,7 @@ def code_blocks(text: str) -> list[CodeBlock]:
     quotes too) and indented ones, as Markdown renders them. The code is what a person would
     paste: without the fences, ending with one newline."""
     blocks = []
-    for token in _parser().parse(text):
+    for token in parser().parse(text):
         if token.type in ("fence", "code_block"):
             info = token.info.split()[0] if token.type == "fence" and token.info.split() else ""
             blocks.append(CodeBlock(info, token.content))

@@ -503,9 +503,24 @@ class ChatLog(VerticalScroll):
     def _restore(self, anchor: MessageView, offset: int) -> None:
         """Put ``anchor`` back where it was on screen after the window changed around it."""
         if anchor.is_attached:
-            self._measure()
-            self._sync_spacers()
-            self.scroll_to(y=anchor.virtual_region.y - offset, animate=False, immediate=True, release_anchor=False)
+            shift = self._settle_heights()
+            self._place(anchor.virtual_region.y + shift - offset)
+
+    def _settle_heights(self) -> int:
+        """Measure the mounted views and size the spacers to match; returns how far that moves
+        everything below the top spacer (the layout has not seen it yet)."""
+        before = self._top.lines
+        self._measure()
+        self._sync_spacers()
+        return self._top.lines - before
+
+    def _place(self, y: float) -> None:
+        """Scroll to ``y`` as the next layout will have it (spacers just changed: the current
+        layout's limits would clamp it)."""
+        y = max(0.0, y)
+        self.set_reactive(VerticalScroll.scroll_y, y)
+        self.set_reactive(VerticalScroll.scroll_target_y, y)
+        self.refresh(layout=True)
 
     async def _after_refresh(self, callback) -> None:
         """Run ``callback`` once the screen has laid out what changed, and wait for it (the
@@ -574,15 +589,14 @@ class ChatLog(VerticalScroll):
         at_end = hi == n and index == n - 1
         at_start = index == 0 and offset <= 0
         def settle() -> None:
-            self._measure()
-            self._sync_spacers()
+            shift = self._settle_heights()
             if at_end:
                 self.scroll_end(animate=False, immediate=True)
             elif at_start:
                 self.scroll_home(animate=False, immediate=True)
             else:
-                slot = target.virtual_region.y - target.styles.margin.top
-                self.scroll_to(y=slot + offset, animate=False, immediate=True, release_anchor=False)
+                slot = target.virtual_region.y + shift - target.styles.margin.top
+                self._place(slot + offset)
 
         # Hold the window (the caller's lock) until the scroll lands: a look at the old position
         # meanwhile would jump straight back.

@@ -33,14 +33,29 @@ CODE_THEMES = {True: "github-dark", False: "friendly"}  # by theme.dark
 
 @lru_cache(maxsize=1)
 def _markdown_class() -> type:
-    """Rich's Markdown with left-aligned headings (imported when first needed: it brings Pygments)."""
+    """Rich's Markdown with left-aligned headings, and HTML shown as the text it is: a reply that
+    says ``Vec<String>`` or ``<div>`` must show it (Rich drops HTML tokens, and would lose those
+    words). Imported when first needed: it brings Pygments."""
     from rich.markdown import Heading, Markdown
+
+    from chinwag.tui.markdown_blocks import parser
 
     class LeftHeading(Heading):
         LEVEL_ALIGN = {tag: "left" for tag in ("h1", "h2", "h3", "h4", "h5", "h6")}
 
     class ChatMarkdown(Markdown):
         elements = {**Markdown.elements, "heading_open": LeftHeading}
+
+        def __init__(self, markup: str, code_theme: str) -> None:
+            # Rich's own __init__ builds a parser with HTML on (and a new one every time).
+            self.markup = markup
+            self.parsed = parser().parse(markup)
+            self.code_theme = code_theme
+            self.justify = None
+            self.style = "none"
+            self.hyperlinks = False
+            self.inline_code_lexer = None
+            self.inline_code_theme = code_theme
 
     return ChatMarkdown
 
@@ -93,7 +108,7 @@ def render_markdown(source: str, console: Console, options: ConsoleOptions, them
     """The lines of ``source`` rendered as Markdown at ``options``' width."""
     if not source.strip():
         return []
-    markdown = _markdown_class()(source, code_theme=code_theme, hyperlinks=False)
+    markdown = _markdown_class()(source, code_theme)
     with console.use_theme(theme):
         return console.render_lines(markdown, options, pad=False)
 
