@@ -331,3 +331,47 @@ async def test_ollama_needs_no_key():
         assert app.context.problem is None
         assert "API key" not in screen_text(app)
         assert "ollama" in chat(app).sub_title
+
+
+async def test_f4_saves_only_what_was_changed_there_not_the_start_up_flags(chat_server):
+    from chinwag import paths
+    from chinwag.config import load_settings
+    from chinwag.tui.app import ChinwagApp
+    from chinwag.tui.screens.settings import SettingsScreen
+
+    path = paths.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'# mine\nprovider = "custom"\nbase_url = "{chat_server.base_url}"\nmodel = "gpt-4o-mini"\n')
+    settings, _ = load_settings()
+    app = ChinwagApp(settings, overrides={"model": "gpt-4o"})  # as `chinwag --model gpt-4o`
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen), "settings")
+        app.screen.query_one("#field-temperature").value = "0.3"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SettingsScreen), "saved")
+        await app.workers.wait_for_complete()
+        await send(pilot, "which model?")
+        await wait_for(pilot, lambda: len(chat_server.chat_requests) == 1 and not replying(app), "reply")
+    text = path.read_text()
+    assert 'model = "gpt-4o-mini"' in text and "temperature = 0.3" in text and "# mine" in text
+    assert chat_server.chat_requests[0].body["model"] == "gpt-4o"  # the flag still rules this run
+
+
+async def test_model_flag_wins_over_the_resumed_documents_model(chat_server, launched):
+    from chinwag.cli import main
+    from chinwag.conversation import Conversation
+    from chinwag.store import Store
+
+    conversation = Conversation(model="o3", provider="custom")
+    conversation.add_user("earlier question")
+    conversation.add_assistant("earlier answer", model="o3")
+    Store().save(conversation)
+    assert main(["--resume", conversation.id, "--base-url", chat_server.base_url, "--model", "gpt-4o-mini"]) == 0
+    (app,) = launched
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "earlier answer" in screen_text(app), "resumed")
+        assert "gpt-4o-mini" in chat(app).sub_title
+        await send(pilot, "and now?")
+        await wait_for(pilot, lambda: len(chat_server.chat_requests) == 1 and not replying(app), "reply")
+    assert chat_server.chat_requests[0].body["model"] == "gpt-4o-mini"

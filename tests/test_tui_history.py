@@ -404,3 +404,16 @@ async def test_the_palette_offers_what_the_screen_on_top_can_do(chat_server, thr
         [rename] = [c for c in app.get_system_commands(app.screen) if c.title == "Rename conversation"]
         rename.callback()
         await wait_for(pilot, lambda: isinstance(app.screen, TextPrompt), "the rename dialog from the palette")
+
+
+async def test_rename_saves_with_ctrl_s_too(chat_server, three):
+    old, _, _ = three
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_history(pilot, 3)
+        await focus_row(pilot, 2)
+        await pilot.press("r")
+        app.screen.query_one(Input).value = "Saved with ctrl+s"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), "back to the history")
+    assert json.loads(file_of(old.id).read_text())["title"] == "Saved with ctrl+s"

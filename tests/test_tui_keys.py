@@ -78,3 +78,25 @@ async def test_the_palette_offers_no_theme_picker_that_would_not_save(chat_serve
     async with app.run_test(size=SIZE):
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Theme" not in titles and "Theme: chinwag-light" in titles
+
+
+async def test_moving_send_off_enter_makes_enter_a_newline(chat_server):
+    chat_server.reply("got it")
+    app = make_app(chat_server, keys={"composer.send": "ctrl+s", "composer.newline": "enter"})
+    async with app.run_test(size=SIZE) as pilot:
+        composer = chat(app).composer
+        composer.focus()
+        await pilot.press(*"line A", "enter", *"line B")
+        assert composer.text == "line A\nline B" and chat_server.chat_requests == []
+        assert "ctrl+s send" in str(composer.border_title) and "Enter newline" in str(composer.border_title)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "got it" in screen_text(app), "sent with ctrl+s")
+    assert chat_server.chat_requests[0].body["messages"][-1]["content"] == "line A\nline B"
+
+
+def test_the_readme_lists_every_binding_id():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    missing = [binding_id for binding_id in binding_ids() if f"`{binding_id}`" not in readme]
+    assert missing == []

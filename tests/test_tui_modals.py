@@ -369,3 +369,36 @@ def test_snapshot_export_dialog(snap_compare):
 def test_snapshot_persona_editor(snap_compare):
     app = Host(lambda: PersonaEditor(PERSONAS["sassy"], PERSONAS))
     assert snap_compare(app, terminal_size=SIZE)
+
+
+async def test_settings_never_show_a_password_in_the_base_url_and_keep_it_on_save():
+    url = "http://user:pa55w0rd@127.0.0.1:8080/v1"
+    app = settings_host(settings=Settings(provider="custom", base_url=url, model="m"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "pa55w0rd" not in screen_text(app) and "user:" in screen_text(app)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert app.results[0].base_url == url  # unchanged: the password stays in the file
+
+
+async def test_settings_take_a_new_password_typed_over_the_mask():
+    app = settings_host(settings=Settings(provider="custom", base_url="http://u:old@h:1/v1", model="m"))
+    async with app.run_test(size=SIZE) as pilot:
+        app.screen.query_one("#field-base_url", Input).value = "http://u:new@h:1/v1"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert app.results[0].base_url == "http://u:new@h:1/v1"
+
+
+async def test_settings_error_goes_once_the_field_is_corrected_and_reads_plainly():
+    app = settings_host()
+    async with app.run_test(size=SIZE) as pilot:
+        app.screen.query_one("#field-max_tokens", Input).value = "99999999"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        error = app.screen.query_one("#error-max_tokens", Static)
+        assert "between 1 and 1,000,000" in str(error.render())
+        app.screen.query_one("#field-max_tokens", Input).value = "800"
+        await pilot.pause()
+        assert str(error.render()) == ""

@@ -115,3 +115,17 @@ def test_snapshot_of_the_usage_screen(snap_compare, documents):
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=(140, 45), run_before=opened)
+
+
+async def test_the_palette_on_the_usage_screen_offers_its_own_commands(chat_server):
+    from tui_helpers import make_app, wait_for
+
+    from chinwag.tui.screens.usage import UsageScreen
+
+    app = make_app(chat_server)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: isinstance(app.screen, UsageScreen), "F5")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"Next range", "Next breakdown", "Cost or tokens", "Close usage"} <= set(titles)
+        assert "Regenerate reply" not in titles

@@ -8,6 +8,7 @@ session in progress. No Textual here: this is the seam the TUI's chat and its te
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from chinwag.client import ChatClient
@@ -35,6 +36,7 @@ class ChatContext:
 
     def __post_init__(self) -> None:
         self.overrides = {k: v for k, v in self.overrides.items() if v}
+        self.flags = dict(self.overrides)  # as given on the command line (overrides may grow)
         self.resolved = resolve(self.settings, overrides=self.overrides)
         self.client = make_client(self.resolved, self.settings)
         self._others: dict[str, ChatClient] = {}  # clients of other providers (compare), made once
@@ -76,9 +78,10 @@ class ChatContext:
             # e.g. --resume with --base-url and no --model: the document names its model.
             self.overrides["model"] = conversation.model
             self.resolved = resolve(self.settings, overrides=self.overrides)
+        opened = conversation is not None
         if conversation is None:
             conversation = start_conversation(self.settings, self.resolved, self.persona())
-        return ChatSession(
+        session = ChatSession(
             conversation,
             self.store,
             self.client,
@@ -87,11 +90,16 @@ class ChatContext:
             default_budget=self.settings.token_budget,
             model_overrides=self.model_overrides,
         )
+        flag = self.flags.get("model")
+        if opened and flag and flag != conversation.model and not conversation.read_only:
+            session.set_model(flag)  # --model given with --resume: the flag wins for this run
+        return session
 
-    def with_settings(self, settings: Settings) -> "ChatContext":
-        """A context for new settings: those chosen in the dialog win over the start-up flags
-        (but --persona, which only picks the first persona, stays)."""
-        overrides = {k: v for k, v in self.overrides.items() if k == "persona"}
+    def with_settings(self, settings: Settings, changed: Iterable[str] | None = None) -> "ChatContext":
+        """A context for new settings. The ``changed`` ones (all, when not said) win over the
+        start-up flags; a flag for a setting left alone stays in force for this run."""
+        changed = set(changed) if changed is not None else {"provider", "model", "base_url"}
+        overrides = {k: v for k, v in self.overrides.items() if k not in changed}
         return dataclasses.replace(self, settings=settings, overrides=overrides)
 
     def apply_to(self, session: ChatSession) -> None:

@@ -44,8 +44,8 @@ def number(field_name: str, value: Any, kind: type, low: float, high: float | No
     too_low = value <= low if low_open else value < low
     if too_low or (high is not None and value > high):
         if high is None:
-            raise ValueError(f"{field_name} must be greater than {low:g}")
-        raise ValueError(f"{field_name} must be between {low:g} and {high:g}")
+            raise ValueError(f"{field_name} must be greater than {_plain(low)}")
+        raise ValueError(f"{field_name} must be between {_plain(low)} and {_plain(high)}")
     return value
 
 
@@ -71,3 +71,8 @@ def check_setting(field_name: str, value: Any) -> Any:
         raise ValueError(f"reasoning_effort must be one of {', '.join(EFFORTS)} (or empty for the "
                          f"model's default), not {value!r}")
     return value
+
+
+def _plain(number: float) -> str:
+    """1000000 as "1,000,000" (not "1e+06"), 0.5 as "0.5"."""
+    return f"{int(number):,}" if float(number).is_integer() else f"{number:g}"

@@ -219,11 +219,7 @@ class ChinwagApp(ServedApp):
         if isinstance(self.screen, SettingsScreen):
             return
 
-        async def chosen(new: config.Settings | None) -> None:
-            if new is not None:
-                await self.apply_settings(new)
-
-        # Show what is in use (flags included), so saving keeps it.
+        # Show what is in use (flags included); what the user changes there is what is saved.
         resolved = self.context.resolved
         in_use = dataclasses.replace(
             self.settings,
@@ -231,6 +227,11 @@ class ChinwagApp(ServedApp):
             base_url=resolved.base_url if resolved.name == "custom" else self.settings.base_url,
             model=self.chat.session.model,
         )
+
+        async def chosen(new: config.Settings | None) -> None:
+            if new is not None:
+                await self.apply_settings(new, shown=in_use)
+
         self.push_screen(SettingsScreen(in_use, sorted(self.available_themes), self.list_models), chosen)
 
     async def list_models(self, provider: str, base_url: str | None, api_key: str | None) -> list[str]:
@@ -243,15 +244,28 @@ class ChinwagApp(ServedApp):
         finally:
             await probe.aclose()
 
-    async def apply_settings(self, new: config.Settings) -> None:
+    async def apply_settings(self, new: config.Settings, shown: config.Settings | None = None) -> None:
+        """Settings from F4. Only what the user changed there is saved and replaces a start-up
+        flag: a --model or --provider given for one run is never written into config.toml."""
+        shown = shown or self.settings
+        flagged = set(self.context.flags)  # what the command line set for this run
+
+        def changed_here(key: str) -> bool:
+            if getattr(new, key) != getattr(shown, key):
+                return True  # the user changed it in the dialog
+            # Shown and kept as it was: saved when it is not the file's and not from a flag
+            # (e.g. the provider's default model, confirmed by saving).
+            return key not in flagged and getattr(new, key) != getattr(self.settings, key)
+
+        changed = [key for key in config.KEYS if changed_here(key)]
         old_client = self.context.client
-        self.settings = new
-        register_secret(new.api_key)
-        register_url(new.base_url)
-        self.save_settings()  # the dialog showed what is in use: the file gets what differs from it
-        if new.theme in self.available_themes:
-            self.theme = new.theme
-        self.context = self.context.with_settings(new)
+        self.settings = dataclasses.replace(self.settings, **{key: getattr(new, key) for key in changed})
+        register_secret(self.settings.api_key)
+        register_url(self.settings.base_url)
+        self.save_settings()  # what differs from the file: flags never reach it unless edited
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        self.context = self.context.with_settings(self.settings, changed)
         self.chat.post_message(ContextChanged(self.context))
         await old_client.aclose()
 

@@ -39,7 +39,7 @@ from chinwag.tui.messages import (
     Recovered,
 )
 from chinwag.tui.screens.attach import AttachScreen
-from chinwag.tui.screens.chat_branches import COMPOSER_TITLE, BranchActions
+from chinwag.tui.screens.chat_branches import BranchActions
 from chinwag.tui.screens.chat_compare import CompareActions
 from chinwag.tui.screens.export import open_export
 from chinwag.tui.screens.personas import PersonaScreen
@@ -143,7 +143,7 @@ class ChatScreen(BranchActions, CompareActions, Screen):
 
     async def on_mount(self) -> None:
         self.set_interval(LOOK_FOR_OTHERS, self.look_for_others)
-        self.composer.border_title = COMPOSER_TITLE
+        self.composer.border_title = self.composer.title()
         self.log_view.branches = lambda message: self.session.conversation.sibling_position(message.id)
         if self.opening:
             self.refresh_header()

@@ -24,9 +24,9 @@ from chinwag.store import StoreError
 from chinwag.tui.markdown_blocks import code_blocks
 from chinwag.tui.screens.code_blocks import CodeBlocksScreen
 from chinwag.tui.screens.tree import Place, TreeScreen
+from chinwag.tui.widgets.composer import key_name
 
 SAVE_CHOICE = 0.5  # seconds after the last ←/→ before the branch shown is saved
-COMPOSER_TITLE = "Message (Enter send · ctrl+j newline · ctrl+o attach file · ctrl+↑ messages)"
 
 
 class BranchActions:
@@ -94,16 +94,17 @@ class BranchActions:
     def refresh_composer_title(self) -> None:
         """The composer's title says what Enter will do: send, send an edit, send to compare."""
         parts = []
+        composer = self.composer
+        send = " / ".join(key_name(k) for k in composer.keys_of("composer.send"))
         if self.editing is not None:
-            parts.append("Editing your message: Enter sends it as a new branch")
+            parts.append(f"Editing your message: {send} sends it as a new branch")
         if self.armed:
             provider = self.context.resolved.name
             names = ", ".join(f"{n} {t.model}" + (f" ({t.provider})" if t.provider != provider else "")
                               for n, t in enumerate(self.armed, 1))
-            parts.append(f"Compare {names}: Enter sends to each")
-        composer = self.composer
+            parts.append(f"Compare {names}: {send} sends to each")
         # Model names are content, never markup: a Text.
-        composer.border_title = Text(clean(" · ".join(parts) + " (Escape cancels)")) if parts else COMPOSER_TITLE
+        composer.border_title = Text(clean(" · ".join(parts) + " (Escape cancels)")) if parts else composer.title()
         composer.set_class(self.editing is not None, "-editing")
         composer.set_class(bool(self.armed), "-comparing")
 

@@ -41,7 +41,10 @@ class TextPrompt(ModalScreen[str | None]):
     }}
     """
     AUTO_FOCUS = "Input"
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True, id="dialog.save"),
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+    ]
 
     def __init__(self, title: str, value: str = "", empty_error: str = "This cannot be empty.") -> None:
         super().__init__()
@@ -54,13 +57,16 @@ class TextPrompt(ModalScreen[str | None]):
             dialog.border_title = self.dialog_title
             yield Input(clean(self.value), id="prompt-input")
             yield Static("", id="prompt-error", markup=False)
-            yield Static("Enter saves · Escape cancels", classes="hint", markup=False)
+            yield Static("Enter or ctrl+s saves · Escape cancels", classes="hint", markup=False)
         yield Footer()
 
     @on(Input.Submitted)
-    def save(self, event: Input.Submitted) -> None:
+    def submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        value = " ".join(event.value.split())
+        self.action_save()
+
+    def action_save(self) -> None:
+        value = " ".join(self.query_one("#prompt-input", Input).value.split())
         if not value:
             self.query_one("#prompt-error", Static).update(self.empty_error)
             return

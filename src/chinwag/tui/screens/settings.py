@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from rich.text import Text
 from textual import on
@@ -45,6 +46,31 @@ def key_placeholder(provider: str | None) -> str:
     return f"optional: {spec.key_env} from the environment takes precedence"
 
 
+URL_MASK = "••••"
+
+
+def masked_url(url: str | None) -> str:
+    """``url`` to show in the field: a password in it as URL_MASK (it stays in the file)."""
+    if not url:
+        return ""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return url
+    return url.replace(f":{password}@", f":{URL_MASK}@", 1) if password else url
+
+
+def unmask_url(value: str, original: str | None) -> str:
+    """The field's URL with the original password back where the mask still stands."""
+    if URL_MASK not in value or not original:
+        return value
+    try:
+        password = urlsplit(original).password
+    except ValueError:
+        return value
+    return value.replace(URL_MASK, password, 1) if password else value
+
+
 def url_placeholder(provider: str | None) -> str:
     spec = PROVIDERS.get(provider or "")
     if spec is not None and spec.base_url:
@@ -77,6 +103,7 @@ class SettingsScreen(ModalScreen[Settings | None]):
         self.load_models = load_models
         self.original_theme: str | None = None
         self.models_for: tuple[str, str | None, str | None] | None = None
+        self._checked: dict[str, str] = {}  # each field's text when it was last checked
 
     def compose(self) -> ComposeResult:
         s = self.settings
@@ -89,7 +116,8 @@ class SettingsScreen(ModalScreen[Settings | None]):
                     [(name, name) for name in PROVIDERS], value=provider,
                     prompt="(automatic)", compact=True))
                 yield from self.field("base_url", Input(
-                    clean(s.base_url, one_line=True), placeholder=url_placeholder(s.provider), compact=True))
+                    masked_url(clean(s.base_url, one_line=True)), placeholder=url_placeholder(s.provider),
+                    compact=True))
                 yield from self.field("model", Input(
                     clean(s.model, one_line=True), placeholder=model_placeholder(s.provider), compact=True))
                 yield Static("", id="model-note", classes="field-note", markup=False)
@@ -127,6 +155,8 @@ class SettingsScreen(ModalScreen[Settings | None]):
         if isinstance(widget, Select):
             return "" if widget.is_blank() else str(widget.value)
         assert isinstance(widget, Input)
+        if name == "base_url":  # the password was shown masked: the masked one means "as it was"
+            return unmask_url(widget.value, self.settings.base_url)
         return widget.value
 
     def fetch_models(self) -> None:
@@ -193,10 +223,22 @@ class SettingsScreen(ModalScreen[Settings | None]):
     def cancel_pressed(self) -> None:
         self.action_cancel()
 
+    @on(Input.Changed)
+    def field_changed(self, event: Input.Changed) -> None:
+        """A field being corrected no longer shows the error it had at the last save."""
+        name = (event.input.id or "").removeprefix("field-")
+        if name in FIELDS and event.value != self._checked.get(name):
+            error = self.query_one(f"#error-{name}", Static)
+            error.update("")
+            error.remove_class("-shown")
+
     def action_save(self) -> None:
         values, bad = {}, []
         for name in FIELDS:
             error = self.query_one(f"#error-{name}", Static)
+            widget = self.query_one(f"#field-{name}")
+            if isinstance(widget, Input):
+                self._checked[name] = widget.value
             try:
                 values[name] = validate(name, self.raw(name))
             except ValueError as exc:

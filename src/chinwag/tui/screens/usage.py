@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.color import Color
 from textual.containers import Horizontal, Vertical
@@ -279,6 +279,15 @@ class UsageScreen(Screen[None]):
         return " · ".join(parts)
 
     # -- keys ------------------------------------------------------------------------------
+
+    def commands(self) -> list[SystemCommand]:
+        """What the command palette offers on this screen."""
+        return [
+            SystemCommand("Next range", "Today, this week, this month, all time", self.action_next_range),
+            SystemCommand("Next breakdown", "By model, persona or provider", self.action_next_group),
+            SystemCommand("Cost or tokens", "Chart cost or tokens per day", self.action_toggle_metric),
+            SystemCommand("Close usage", "Back to where you were", self.action_close),
+        ]
 
     def action_next_range(self) -> None:
         self.range_index = (self.range_index + 1) % len(RANGES)

@@ -10,6 +10,10 @@ from textual.widgets import TextArea
 from chinwag.sanitize import clean_paste
 
 
+def key_name(key: str) -> str:
+    return {"enter": "Enter", "escape": "Escape", "tab": "Tab"}.get(key, key)
+
+
 class Composer(TextArea):
     """Multi-line input. Enter posts Submitted; ctrl+j (or shift+enter) inserts a newline;
     PageUp/PageDown scroll the chat while the draft fits in the box."""
@@ -54,15 +58,31 @@ class Composer(TextArea):
     def __init__(self, **kwargs) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
 
+    def keys_of(self, binding_id: str) -> list[str]:
+        """The keys in force for one of the composer's bindings ([keys] in config.toml may move
+        them: the app's keymap)."""
+        default = {"composer.send": "enter", "composer.newline": "ctrl+j"}[binding_id]
+        keymap = getattr(self.app, "_keymap", {}) or {}
+        return [key.strip() for key in keymap.get(binding_id, default).split(",") if key.strip()]
+
+    def title(self) -> str:
+        """What the box's title says about its keys (the ones in force)."""
+        send = " / ".join(key_name(k) for k in self.keys_of("composer.send"))
+        newline = " / ".join(key_name(k) for k in self.keys_of("composer.newline"))
+        return f"Message ({send} send · {newline} newline · ctrl+o attach file · ctrl+↑ messages)"
+
     async def _on_key(self, event: events.Key) -> None:
-        # TextArea inserts a newline for Enter before bindings run: take Enter (and the keys
-        # terminals send for ctrl+j / shift+enter) here instead.
-        if event.key == "enter":
+        # TextArea inserts a newline for Enter before bindings run: take the send and newline
+        # keys (as the keymap has them; terminals report ctrl+j as "newline") here instead.
+        send, newline = self.keys_of("composer.send"), self.keys_of("composer.newline")
+        if "ctrl+j" in newline:
+            newline.append("newline")
+        if event.key in send:
             event.stop()
             event.prevent_default()
             self.action_submit()
             return
-        if event.key in ("ctrl+j", "shift+enter", "newline"):
+        if event.key in newline or (event.key == "shift+enter" and "shift+enter" not in send):
             event.stop()
             event.prevent_default()
             self.action_newline()

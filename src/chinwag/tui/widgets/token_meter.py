@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Group
+from rich.padding import Padding
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -38,7 +39,8 @@ def _num(value: int | None, estimated: bool = False) -> str:
 def _totals(table: Table, label: str, totals: Totals) -> None:
     mark = "~" if totals.estimated else ""
     table.add_row(Text(label, style="bold"), "")
-    table.add_row("  in / out", f"{mark}{totals.prompt_tokens:,} / {mark}{totals.completion_tokens:,}")
+    table.add_row("  tokens in", f"{mark}{totals.prompt_tokens:,}")
+    table.add_row("  tokens out", f"{mark}{totals.completion_tokens:,}")
     table.add_row("  cost", format_cost(totals.cost))
 
 
@@ -79,36 +81,46 @@ class TokenMeter(Static):
         if meter is None:
             return Text("Counting tokens…", style="italic")
         estimate = "" if meter.exact else "~"
+        # Each section is its own grid, so a long number in one never squeezes another's
+        # labels; notes are lines of their own, wrapped across the whole width.
+        parts: list = []
         head = _grid()
         head.add_row(Text("Next request", style="bold"), "")
         head.add_row("  tokens", f"{estimate}{meter.request_tokens:,} / {meter.budget:,}")
         width = max(self.content_region.width - 2, 4)
-        meter_bar = Text("  ").append_text(bar(meter.request_tokens, meter.budget, min(width, BAR_WIDTH), self._bar_styles()))
+        meter_bar = Text("  ").append_text(bar(meter.request_tokens, meter.budget, min(width, BAR_WIDTH),
+                                               self._bar_styles()))
         table = _grid()
-        table.add_row("  messages sent", f"{meter.sent:,} of {meter.total:,}")
+        table.add_row("  messages", f"{meter.sent:,} of {meter.total:,}")
         table.add_row("  draft", f"{estimate}{meter.draft_tokens:,}")
         if meter.attachment_tokens:
             table.add_row("    of which files", f"{estimate}{meter.attachment_tokens:,}")
         table.add_row("  context window", _num(meter.context_window))
         table.add_row("  est. cost", format_cost(meter.cost_of_next))
+        parts += [head, meter_bar, table]
         if not meter.exact:
-            table.add_row(Text("  ~ counts are estimates for this model", style="italic"), "")
+            parts.append(_note("~ counts are estimates for this model"))
         if not meter.fits:
-            table.add_row(Text("  the newest message alone exceeds the budget",
-                               style=self.get_component_rich_style("token-meter--over", partial=True)), "")
-        table.add_row("", "")
-        table.add_row(Text("Last reply", style="bold"), "")
+            parts.append(_note("the newest message alone exceeds the budget",
+                               self.get_component_rich_style("token-meter--over", partial=True)))
+        last = _grid()
+        last.add_row(Text("Last reply", style="bold"), "")
         estimated = meter.last_estimated
-        table.add_row("  prompt", _num(meter.last_prompt, estimated))
+        last.add_row("  prompt", _num(meter.last_prompt, estimated))
         if meter.last_cached:
-            table.add_row("    cached", _num(meter.last_cached))
-        table.add_row("  completion", _num(meter.last_completion, estimated))
+            last.add_row("    cached", _num(meter.last_cached))
+        last.add_row("  completion", _num(meter.last_completion, estimated))
         if meter.last_reasoning is not None:
-            table.add_row("    reasoning", _num(meter.last_reasoning))
+            last.add_row("    reasoning", _num(meter.last_reasoning))
+        parts += [Text(""), last]
         if estimated:
-            table.add_row(Text("  ~ estimated: the server sent no usage", style="italic"), "")
-        table.add_row("", "")
-        _totals(table, "Conversation", meter.conversation)
-        table.add_row("", "")
-        _totals(table, "Session", meter.session)
-        return Group(head, meter_bar, table)
+            parts.append(_note("~ estimated: the server sent no usage"))
+        for label, totals in (("Conversation", meter.conversation), ("Session", meter.session)):
+            section = _grid()
+            _totals(section, label, totals)
+            parts += [Text(""), section]
+        return Group(*parts)
+
+
+def _note(text: str, style: str | Style = "italic") -> Padding:
+    return Padding(Text(text, style=style), (0, 0, 0, 2))  # wrapped lines keep the indent
