@@ -81,6 +81,25 @@ DAMAGE = {
     "current is a number": (lambda d: d.update(current=3), "current"),
     "edited is a list": (lambda d: d.update(edited=["x"]), "edited"),
     "message persona is a number": (lambda d: message(d, 2).update(persona=4), "messages[2].persona"),
+    # Text where a date belongs, counts no reply can have, objects where text belongs (QA 14e):
+    "reasoning is an object": (lambda d: message(d, 1).update(reasoning={"a": 1}), "messages[1].reasoning"),
+    "reasoning is a number": (lambda d: message(d, 1).update(reasoning=4), "messages[1].reasoning"),
+    "provider is a list": (lambda d: message(d, 1).update(provider=["x"]), "messages[1].provider"),
+    "created_at is a word": (lambda d: message(d, 0).update(created_at="yesterday"), "messages[0].created_at"),
+    "document created_at is a word": (lambda d: d.update(created_at="yesterday"), "created_at"),
+    "updated_at is a word": (lambda d: d.update(updated_at="soon"), "updated_at"),
+    "edited holds a word": (lambda d: d.update(edited={"title": "zzz"}), "edited"),
+    "usage count is huge": (lambda d: message(d, 1)["usage"].update(prompt_tokens=10**400),
+                            "messages[1].usage.prompt_tokens"),
+    "usage count is a fraction": (lambda d: message(d, 1)["usage"].update(completion_tokens=2.5),
+                                  "messages[1].usage.completion_tokens"),
+    "reasoning tokens too many": (lambda d: message(d, 1)["usage"].update(reasoning_tokens=10**12),
+                                  "messages[1].usage.reasoning_tokens"),
+    "cached tokens negative": (lambda d: message(d, 1)["usage"].update(
+        prompt_tokens_details={"cached_tokens": -1}), "messages[1].usage.prompt_tokens_details.cached_tokens"),
+    "usage details is a list": (lambda d: message(d, 1)["usage"].update(completion_tokens_details=[1]),
+                                "messages[1].usage.completion_tokens_details"),
+    "tokens is huge": (lambda d: message(d, 0).update(tokens=10**10), "messages[0].tokens"),
 }
 
 
@@ -113,6 +132,26 @@ def test_a_wrong_field_opens_read_only_naming_the_file_and_the_field(damage, cha
     with pytest.raises(ReadOnlyError):
         store.rename(document["id"], "new title")
     assert path.read_bytes() == before
+
+
+def test_absurd_usage_is_never_added_up(capsys):
+    # 10**400 prompt tokens made `chinwag usage` report 4.6e18 tokens and $691,752,902,764.
+    from chinwag.usage import read_usage
+
+    document = good_document()
+    message(document, 1)["usage"] = {"prompt_tokens": 10**400, "completion_tokens": 10**19}
+    put(document)
+    sane = Conversation(model="gpt-4o-mini")
+    sane.add(Message(USER, "hi"))
+    sane.add(Message(ASSISTANT, "hello", model="gpt-4o-mini", usage={"prompt_tokens": 1000, "completion_tokens": 50}))
+    Store().save(sane)
+    assert main(["usage", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    total = report["total"]
+    assert total["prompt_tokens"] == 1000 and total["completion_tokens"] == 50 and total["requests"] == 1
+    # Whoever reads usage (an import, a document read before this check) gets no absurd count.
+    use = read_usage({"prompt_tokens": 10**400, "completion_tokens": 7, "reasoning_tokens": 10**12})
+    assert (use.prompt, use.completion, use.reasoning) == (0, 7, 0)
 
 
 def test_the_cli_lists_exports_and_resumes_a_damaged_document(capsys, launched):
@@ -196,7 +235,8 @@ json_values = st.recursive(
 )
 TOP = ["title", "created_at", "updated_at", "provider", "model", "persona", "settings", "current", "edited",
        "messages", "version"]
-MESSAGE = ["id", "parent", "role", "content", "created_at", "tokens", "model", "finish_reason", "usage", "persona"]
+MESSAGE = ["id", "parent", "role", "content", "created_at", "tokens", "model", "finish_reason", "usage", "persona",
+           "reasoning", "provider"]
 
 
 @settings(max_examples=200, deadline=None)

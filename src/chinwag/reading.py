@@ -28,11 +28,15 @@ from chinwag.conversation import (
     Persona,
     now_iso,
 )
+from chinwag.dates import to_utc
 from chinwag.model_settings import FIELDS as SETTINGS_FIELDS
 from chinwag.model_settings import ModelSettings
 from chinwag.sanitize import clean
 
 UNKNOWN_ROLE = "unknown"  # shown in place of a role that is missing or not text; never sent
+# The most tokens one message or reply can count: far above any model's window. A larger value
+# is not a count (a hand edit, a damaged file); it would make `chinwag usage` report nonsense.
+MAX_TOKENS = 10**9
 
 
 def kind(value: Any) -> str:
@@ -81,28 +85,61 @@ class Problems:
         return None
 
     def count(self, data: dict, key: str, where: str) -> int | None:
+        """A token count: a whole number from 0 to MAX_TOKENS."""
         value = data.get(key)
         if value is None:
             return None
-        if type(value) is int and value >= 0:
+        if type(value) is int and 0 <= value <= MAX_TOKENS:
             return value
-        self.wrong(f"{where}.{key}", "a whole number of 0 or more", value)
+        expected = f"a whole number from 0 to {MAX_TOKENS:,}"
+        if type(value) is int:
+            self.note(f"{where}.{key} should be {expected}, not {'a negative' if value < 0 else 'a larger'} one")
+        else:
+            self.wrong(f"{where}.{key}", expected, value)
         return None
+
+    def stamp(self, data: dict, key: str, where: str) -> str:
+        """A date and time (ISO 8601, as chinwag writes them); missing or empty gives ""."""
+        value = self.text(data, key, where)
+        if value and to_utc(value) is None:
+            self.note(f"{where + '.' if where else ''}{key} should be a date and time such as "
+                      "2026-11-24T21:55:00Z, not other text")
+            return ""
+        return value
+
+
+USAGE_DETAILS = ("prompt_tokens_details", "completion_tokens_details")
 
 
 def _usage(value: Any, where: str, problems: Problems) -> dict[str, Any] | None:
+    """A reply's usage: every ``*_tokens`` field (at the top and in OpenAI's ``*_details``) a
+    count (see Problems.count); anything wrong drops the whole usage (nothing is summed)."""
     if value is None:
         return None
     if not isinstance(value, dict):
         problems.wrong(where, "an object", value)
         return None
-    for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
-        if key in value and problems.count(value, key, where) is None:
+    for key in USAGE_DETAILS:
+        details = value.get(key)
+        if details is None:
+            continue
+        if not isinstance(details, dict):
+            problems.wrong(f"{where}.{key}", "an object", details)
             return None
+        if not _counts(details, f"{where}.{key}", problems):
+            return None
+    if not _counts(value, where, problems):
+        return None
     if "estimated" in value and not isinstance(value["estimated"], bool):
         problems.wrong(f"{where}.estimated", "true or false", value["estimated"])
         return None
     return dict(value)
+
+
+def _counts(data: dict, where: str, problems: Problems) -> bool:
+    """Every ``*_tokens`` field of ``data`` a count (or null); False at the first that is not."""
+    return all(data[key] is None or problems.count(data, key, where) is not None
+               for key in data if isinstance(key, str) and key.endswith("_tokens"))
 
 
 def _persona(value: Any, where: str, problems: Problems) -> Persona | None:
@@ -117,6 +154,11 @@ def _persona(value: Any, where: str, problems: Problems) -> Persona | None:
     return Persona(name or "assistant", prompt, extra=data)
 
 
+# Optional message fields that must be text when present: a reply's reasoning, the provider a
+# compared reply came from.
+MESSAGE_TEXTS = ("reasoning", "provider")
+
+
 def _message(data: dict, where: str, problems: Problems) -> Message:
     """A message from an object; the caller checks ``id`` and ``parent`` across the document."""
     data = dict(data)
@@ -129,13 +171,16 @@ def _message(data: dict, where: str, problems: Problems) -> Message:
     if content is not None and not isinstance(content, str):
         problems.wrong(f"{where}.content", "text", content)
         content = None
+    for key in MESSAGE_TEXTS:  # known optional text fields kept in extra
+        if data.get(key) is not None and not isinstance(data[key], str):
+            problems.wrong(f"{where}.{key}", "text", data.pop(key))
     persona = data.pop("persona", None)
     message = Message(
         id=data.pop("id", None),  # checked by _link
         parent=data.pop("parent", None),
         role=role,
         content=content or "",
-        created_at=problems.text(data, "created_at", where),
+        created_at=problems.stamp(data, "created_at", where),
         tokens=problems.count(data, "tokens", where),
         model=problems.optional_text(data, "model", where),
         finish_reason=problems.optional_text(data, "finish_reason", where),
@@ -252,8 +297,8 @@ def read_conversation(data: Any, source: str = "the document") -> Conversation:
     conv = Conversation(
         id=data["id"],
         title=problems.text(data, "title", ""),
-        created_at=problems.text(data, "created_at", "") or now_iso(),
-        updated_at=problems.text(data, "updated_at", ""),
+        created_at=problems.stamp(data, "created_at", "") or now_iso(),
+        updated_at=problems.stamp(data, "updated_at", ""),
         provider=problems.text(data, "provider", "", default="openai") or "openai",
         model=problems.text(data, "model", ""),
         persona=_document_persona(data, problems),
@@ -317,7 +362,10 @@ def _settings(value: Any, problems: Problems) -> ModelSettings:
 def _edited(value: Any, problems: Problems) -> dict[str, str]:
     if value is None:
         return {}
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+    if not isinstance(value, dict):
         problems.wrong("edited", "an object of times", value)
+        return {}
+    if not all(isinstance(v, str) and to_utc(v) is not None for v in value.values()):
+        problems.note("edited should hold only times such as 2026-11-24T21:56:40.123456Z")
         return {}
     return dict(value)

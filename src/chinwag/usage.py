@@ -19,6 +19,7 @@ from typing import Any
 from chinwag import pricing
 from chinwag.conversation import ASSISTANT, EVENT, Conversation, Message
 from chinwag.dates import to_utc
+from chinwag.reading import MAX_TOKENS
 
 FREE_PROVIDERS = frozenset({"ollama"})  # models run on the user's machine: nothing is billed
 UNKNOWN_PERSONA = "(unknown)"  # replies before the first recorded persona switch
@@ -30,9 +31,11 @@ BUCKET_MINUTES = 15  # every time zone's offset is a multiple of this: buckets f
 
 
 def _count(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
-        return 0
-    return int(min(value, 1 << 62))
+    """A token count, or 0 for anything that is not one (text, a negative, more than any reply
+    can count: such a value is a damaged field, and summed it would swamp every report)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_TOKENS:
+        return 0  # (NaN fails the comparison too)
+    return int(value)
 
 
 def _detail(usage: dict, nested: str, name: str) -> int:
