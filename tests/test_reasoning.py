@@ -347,6 +347,22 @@ async def test_a_reply_stopped_before_any_text_is_kept_but_never_sent_back(serve
     assert [m["role"] for m in saved_document(session)["messages"]] == ["user", "assistant", "user", "assistant"]
 
 
+@pytest.mark.parametrize("usage, counted", [
+    ({"prompt_tokens": 10**30, "completion_tokens": 5}, True),  # not counts: chinwag counts itself
+    ({"prompt_tokens": 5, "completion_tokens": -3}, True),
+    ({"prompt_tokens": 5, "completion_tokens": 2, "completion_tokens_details": {"reasoning_tokens": 10**20}}, False),
+])
+async def test_a_servers_nonsense_usage_is_never_saved(server, usage, counted):
+    # Saved as it came, it would make the document read-only (and every report absurd).
+    server.reply("fine", usage=usage)
+    session = make_session(server, "gpt-4o-mini")
+    await turn(session, "hi")
+    saved_usage = saved_document(session)["messages"][-1]["usage"]
+    assert all(0 <= v < 10**9 for v in saved_usage.values() if type(v) is int)
+    assert saved_usage.get("estimated", False) is counted and "reasoning_tokens" not in saved_usage
+    assert not Store().load(session.conversation.id).read_only
+
+
 async def test_cost_uses_the_cached_input_price(server):
     server.reply("ok", usage={"prompt_tokens": 1_000_000, "completion_tokens": 0,
                               "prompt_tokens_details": {"cached_tokens": 1_000_000}})

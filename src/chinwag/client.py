@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the SDK takes over a second to import: load it when first n
     from chinwag.model_params import Family
 
 from chinwag.conversation import Message
+from chinwag.reading import MAX_TOKENS
 from chinwag.sanitize import clean, valid_unicode
 
 AUTH = "auth"
@@ -209,8 +210,8 @@ class ChatClient:
                                 yield Delta(delta.content)
                         if choice.finish_reason:
                             finish_reason = choice.finish_reason
-                    if chunk.usage is not None:
-                        yield usage_event(chunk.usage.model_dump())
+                    if chunk.usage is not None and (usage := usage_event(chunk.usage.model_dump())) is not None:
+                        yield usage
         except Exception as exc:  # noqa: BLE001 - every failure becomes a Failed event
             failure = self._failure(exc, model, started, kept)
             if failure is None:
@@ -248,8 +249,8 @@ class ChatClient:
             yield Reasoning(thought)
         if isinstance(message.get("content"), str) and message["content"]:
             yield Delta(message["content"])
-        if isinstance(data.get("usage"), dict):
-            yield usage_event(data["usage"])
+        if isinstance(data.get("usage"), dict) and (usage := usage_event(data["usage"])) is not None:
+            yield usage
         reason = choice.get("finish_reason")
         yield Finished(reason if isinstance(reason, str) and reason else "stop")
 
@@ -359,12 +360,16 @@ def _reasoning_of(part: Any) -> str | None:
 
 
 def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TOKENS else None
 
 
-def usage_event(usage: Mapping[str, Any]) -> Usage:
+def usage_event(usage: Mapping[str, Any]) -> Usage | None:
     """A Usage from a usage object: reasoning and cached tokens from their details, where given
-    (``prompt_cache_hit_tokens`` is DeepSeek's name for cached tokens)."""
+    (``prompt_cache_hit_tokens`` is DeepSeek's name for cached tokens). None when the prompt or
+    completion count is there but is not a count (a server's nonsense): chinwag then counts."""
+    if any(usage.get(name) is not None and _count(usage.get(name)) is None
+           for name in ("prompt_tokens", "completion_tokens")):
+        return None
     completion_details = usage.get("completion_tokens_details")
     prompt_details = usage.get("prompt_tokens_details")
     reasoning = _count(completion_details.get("reasoning_tokens")) if isinstance(completion_details, dict) else None
