@@ -231,3 +231,148 @@ async def test_the_meter_of_an_edit_counts_what_comes_before_the_edited_message(
     assert session.window("q2 edited", editing=q2).tokens < session.window("q2 edited").tokens
     q1 = session.conversation.messages[0]
     assert (session.meter("q1 edited", editing=q1).total) == 1
+
+
+# -- persona switches on a new branch (QA 13) --------------------------------------------------
+
+CODER = Persona("coder", "You write code.")
+PIRATE = Persona("pirate", "Arr.")
+
+
+def roles(messages) -> list[str]:
+    return [m["role"] if isinstance(m, dict) else m.role for m in messages]
+
+
+async def test_regenerate_after_a_persona_switch_keeps_the_switch_on_the_new_branch(chat_server):
+    # Stop a reply, F3 -> coder, ctrl+r: the switch's parent is the replaced reply, so the new
+    # reply (its sibling) left it on a dead branch; resume and exports lost it.
+    session = make_session(chat_server)
+    chat_server.reply("first answer")
+    await turn(session, "question")
+    old_reply = session.conversation.leaf
+    switch = session.conversation.switch_persona(CODER)
+    session.save()
+    chat_server.reply("coded answer")
+    assert session.prepare_regenerate() is old_reply
+    await answer(session)
+    assert chat_server.chat_requests[-1].body["messages"][0]["content"] == CODER.system_prompt
+    saved = document(session)
+    shown = path_of(saved)
+    assert roles(shown) == ["user", "event", "assistant"]
+    assert shown[1]["content"] == "Persona changed to coder" and shown[1]["persona"]["name"] == "coder"
+    assert shown[1]["id"] != switch.id and shown[2]["content"] == "coded answer"
+    # The old branch is as it was: the stopped reply, then the original switch under it.
+    by_id = {m["id"]: m for m in saved["messages"]}
+    assert by_id[switch.id]["parent"] == old_reply.id and len(saved["messages"]) == 5
+    # Resumed, exported: the switch is there.
+    resumed = Store().load(session.conversation.id)
+    assert contents(resumed.path) == ["question", "Persona changed to coder", "coded answer"]
+    from chinwag import export
+
+    for fmt in ("md", "txt", "html"):
+        assert "Persona changed to coder" in export.render(resumed, fmt)
+    # The two replies are still versions of each other, and switching back shows the old
+    # branch with its own switch.
+    new_reply = resumed.leaf
+    assert [m.content for m in resumed.siblings(new_reply.id)] == ["first answer", "coded answer"]
+    assert resumed.sibling_position(new_reply.id) == (2, 2)
+    assert resumed.siblings(shown[1]["id"]) == [resumed.get(shown[1]["id"])]  # events have no versions
+    resumed.select(resumed.siblings(new_reply.id)[0].id)
+    assert contents(resumed.path) == ["question", "first answer", "Persona changed to coder"]
+
+
+async def test_every_switch_after_the_replaced_reply_is_carried_in_order(chat_server):
+    session = await two_exchanges(chat_server)
+    first_reply = session.conversation.messages[1]
+    session.conversation.switch_persona(PIRATE)
+    session.submit("q3")  # after the first switch, more messages, then another switch
+    await answer(session)
+    session.conversation.switch_persona(CODER)
+    session.prepare_regenerate(first_reply)  # an earlier reply: both switches followed it
+    await answer(session)
+    assert contents(session.conversation.path) == [
+        "q1", "Persona changed to pirate", "Persona changed to coder", "You said: q1"]
+    assert contents(path_of(document(session)))[1:3] == ["Persona changed to pirate", "Persona changed to coder"]
+    assert chat_server.chat_requests[-1].body["messages"][0]["content"] == CODER.system_prompt
+    assert len(session.conversation.siblings(session.conversation.leaf.id)) == 2
+    # Regenerate the new reply again: the switches are already before it, nothing new is copied.
+    count = len(session.conversation.messages)
+    session.prepare_regenerate()
+    await answer(session)
+    assert len(session.conversation.messages) == count + 1
+    assert [m.content for m in session.conversation.siblings(session.conversation.leaf.id)] == [
+        "You said: q1", "You said: q1", "You said: q1"]
+
+
+async def test_a_failed_regenerate_takes_the_copies_back_and_shows_the_old_branch(chat_server):
+    session = make_session(chat_server)
+    await turn(session, "question")
+    session.conversation.switch_persona(CODER)
+    before = [m.id for m in session.conversation.messages]
+    chat_server.fail(500, "boom")
+    session.prepare_regenerate()
+    events = await answer(session)
+    assert isinstance(events[-1], api.Failed)
+    assert [m.id for m in session.conversation.messages] == before
+    assert contents(session.conversation.path) == ["question", "You said: question", "Persona changed to coder"]
+    assert contents(path_of(document(session))) == contents(session.conversation.path)
+    # Regenerating a user message that fails puts the branch shown back too.
+    chat_server.fail(500, "boom")
+    session.prepare_regenerate(session.conversation.messages[0])
+    await answer(session)
+    assert [m.id for m in session.conversation.messages] == before
+    assert contents(session.conversation.path)[-1] == "Persona changed to coder"
+
+
+async def test_a_regenerate_that_never_started_leaves_no_copies(chat_server):
+    # The chat refuses to send (no key, over the budget) after prepare_regenerate and shows the
+    # old branch again: the copies made for it are not saved.
+    session = make_session(chat_server)
+    await turn(session, "question")
+    session.conversation.switch_persona(CODER)
+    session.save()
+    before = document(session)
+    leaf = session.conversation.current
+    session.prepare_regenerate()
+    session.conversation.current = leaf  # what the chat does when it cannot send
+    session.save()
+    assert roles(document(session)["messages"]) == roles(before["messages"])
+    assert contents(session.conversation.path) == ["question", "You said: question", "Persona changed to coder"]
+
+
+async def test_edit_and_resend_carries_the_switches_made_after_the_edited_message(chat_server):
+    session = await two_exchanges(chat_server)
+    q1, q2 = session.conversation.messages[0], session.conversation.messages[2]
+    session.conversation.switch_persona(CODER)
+    edited = session.edit(q1, "q1 edited")
+    assert contents(path_of(document(session))) == ["Persona changed to coder", "q1 edited"]  # saved first
+    await answer(session)
+    assert chat_server.chat_requests[-1].body["messages"][0]["content"] == CODER.system_prompt
+    assert contents(session.conversation.path) == ["Persona changed to coder", "q1 edited", "You said: q1 edited"]
+    assert session.conversation.siblings(edited.id) == [q1, edited]
+    # A later message: what precedes it is shared, the switch after it is carried.
+    session.select(q1)
+    edited2 = session.edit(q2, "q2 edited")
+    assert contents(session.conversation.path) == [
+        "q1", "You said: q1", "Persona changed to coder", "q2 edited"]
+    assert session.conversation.siblings(edited2.id) == [q2, edited2]
+
+
+async def test_an_edit_that_cannot_be_saved_takes_the_copies_back(chat_server):
+    import os
+
+    from chinwag.store import StoreError
+
+    session = await two_exchanges(chat_server)
+    session.conversation.switch_persona(CODER)
+    session.save()
+    before = ([m.id for m in session.conversation.messages], session.conversation.current)
+    os.replace(paths.conversations_dir(), paths.data_dir() / "moved-away")
+    paths.conversations_dir().write_text("in the way")
+    try:
+        session.edit(session.conversation.messages[0], "q1 edited")
+    except StoreError:
+        pass
+    else:
+        raise AssertionError("the edit was saved")
+    assert ([m.id for m in session.conversation.messages], session.conversation.current) == before

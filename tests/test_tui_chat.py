@@ -375,3 +375,36 @@ async def test_model_flag_wins_over_the_resumed_documents_model(chat_server, lau
         await send(pilot, "and now?")
         await wait_for(pilot, lambda: len(chat_server.chat_requests) == 1 and not replying(app), "reply")
     assert chat_server.chat_requests[0].body["model"] == "gpt-4o-mini"
+
+
+async def test_regenerate_after_a_persona_switch_keeps_the_switch_after_a_resume(chat_server):
+    # QA 13: Escape, F3 -> coder, ctrl+r; quit and resume: the switch is still in the transcript.
+    from chinwag.config import Settings
+    from chinwag.tui.app import ChinwagApp
+
+    chat_server.reply("one two three four five six seven eight nine ten " * 4, chunks=40, delay=0.1)
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "count")
+        await wait_for(pilot, lambda: "three" in chat(app).session.conversation.leaf.content, "partial")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not replying(app), "stopped")
+        await pilot.press("f3")
+        await pilot.press(*"coder")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: chat(app).session.conversation.persona.name == "coder", "switch")
+        chat_server.reply("Here is the code.")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: len(chat_server.chat_requests) == 2 and not replying(app), "new reply")
+        await wait_for(pilot, lambda: "Here is the code." in screen_text(app), "new reply on screen")
+        text = screen_text(app)
+        assert text.index("Persona changed to coder") < text.index("Here is the code.")
+        assert "one two three" not in text
+        conv_id = chat(app).session.conversation.id
+    document = only_document()
+    assert [m["role"] for m in path_of(document)] == ["user", "event", "assistant"]
+    resumed = ChinwagApp(Settings(provider="custom", base_url=chat_server.base_url, model="gpt-4o-mini"),
+                         resume=conv_id)
+    async with resumed.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "Here is the code." in screen_text(resumed), "resumed")
+        assert "Persona changed to coder" in screen_text(resumed)

@@ -187,6 +187,7 @@ class Conversation:
             self.updated_at = self.created_at
         self._tree_key: tuple = ()
         self._path: tuple[tuple, list[Message]] = ((), [])
+        self._order_cache: tuple[tuple, dict[str, int]] = ((), {})
         self._by_id: dict[str, Message] = {}
         self._children: dict[str | None, list[Message]] = {}
         self.removed: set[str] = set()  # ids taken back out (a failed empty reply): never merged back
@@ -251,11 +252,45 @@ class Conversation:
         return list(self._tree()[1].get(message_id, ()))
 
     def siblings(self, message_id: str) -> list[Message]:
-        """The message and the others under the same parent, oldest first."""
+        """The versions of a message, itself included, oldest first: the chat messages that
+        follow the same chat message (or start the conversation), directly or after events. A
+        new branch starts with copies of the persona switches it carries over (regenerate after
+        a switch), so its reply follows an event, yet is a version of the reply it replaces.
+        An event has no versions: [itself]."""
         message = self.get(message_id)
         if message is None:
             raise KeyError(message_id)
-        return self.children(message.parent)
+        if not message.is_chat:
+            return [message]
+        by_id, children = self._tree()
+        anchor = by_id.get(message.parent) if message.parent is not None else None
+        up: set[str] = set()
+        while anchor is not None and not anchor.is_chat and anchor.id not in up:  # up past events
+            up.add(anchor.id)
+            anchor = by_id.get(anchor.parent) if anchor.parent is not None else None
+        found: list[Message] = []
+        down: set[str] = set()
+        waiting = list(children.get(anchor.id if anchor is not None else None, ()))
+        while waiting:  # down past events
+            node = waiting.pop()
+            if node.is_chat:
+                found.append(node)
+            elif node.id not in down:
+                down.add(node.id)
+                waiting.extend(children.get(node.id, ()))
+        if down:  # from several lists: back into creation order
+            order = self._order()
+            found.sort(key=lambda m: order.get(m.id, 0))
+        elif len(found) > 1:
+            found.reverse()  # popped from the end of one list
+        return found
+
+    def _order(self) -> dict[str, int]:
+        """Each message's place in ``messages`` (creation order), made again when they change."""
+        key = self._tree_key
+        if self._order_cache[0] != key or not key:
+            self._order_cache = (key, {m.id: i for i, m in enumerate(self.messages)})
+        return self._order_cache[1]
 
     def sibling_position(self, message_id: str) -> tuple[int, int]:
         """(1-based position among its siblings, how many there are): ``2/3`` on screen."""

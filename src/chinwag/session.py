@@ -20,6 +20,7 @@ from chinwag import model_params, pricing, recovery
 from chinwag.conversation import (
     ASSISTANT,
     CUT_OFF,
+    EVENT,
     FAILED,
     INTERRUPTED,
     REASONING,
@@ -104,7 +105,7 @@ class ChatSession:
     def __post_init__(self) -> None:
         self.counter = self._counter(self.conversation.model)
         self.totals = self._totals_from_document()
-        self._set_aside: str | None = None  # the reply a regenerate replaces, shown again if it fails
+        self._branch: _NewBranch | None = None  # a regenerate under way: undone if its reply fails
         # Why the last message the user sent could not be saved (so it was not sent, and its text
         # stayed in the composer); None once one is saved. close() keeps that draft.
         self._unsaved_send: str | None = None
@@ -263,6 +264,7 @@ class ChatSession:
         """Save (merging what another process saved); raises StoreError when it cannot."""
         if self.conversation.read_only:
             return Merged()
+        self._drop_unused_copies()
         return self._merged(self.store.save(self.conversation))
 
     def refresh(self) -> Merged:
@@ -301,9 +303,56 @@ class ChatSession:
         if message.role != USER:
             raise ValueError("Only your own messages can be edited and resent.")
         self.refresh()
-        edited = self._add_and_save(self._draft(text, self.pending), parent=message.parent)
+        self._drop_unused_copies()
+        conversation = self.conversation
+        before = (conversation.current, dict(conversation.edited))
+        path = conversation.path
+        # Persona switches made on the old branch from there on apply to the new one: carried over.
+        copies = self._carry(path[path.index(message):] if message in path else [], message.parent)
+        try:
+            edited = self._add_and_save(self._draft(text, self.pending),
+                                        parent=copies[-1].id if copies else message.parent)
+        except (OSError, StoreError):
+            self._take_back(copies)
+            conversation.current = before[0]
+            conversation.edited.clear()
+            conversation.edited.update(before[1])
+            raise
         self.pending = []
         return edited
+
+    def _carry(self, tail: list[Message], parent: str | None) -> list[Message]:
+        """Copies of the events in ``tail`` (what a new branch replaces of the path: a persona
+        switch made after the replaced reply), one under the other from ``parent``, so the new
+        branch's transcript, exports and resumes show the switch its reply was made under. The
+        old branch keeps the originals. Returns the copies (the last one is current)."""
+        copies = []
+        for event in tail:
+            if event.role == EVENT:
+                twin = Message(EVENT, event.content, created_at=event.created_at,
+                               persona=copy.deepcopy(event.persona), extra=copy.deepcopy(event.extra))
+                copies.append(self.conversation.add(twin, parent))
+                parent = twin.id
+        return copies
+
+    def _take_back(self, copies: list[Message]) -> None:
+        """Remove copies that nothing followed after all (never saved)."""
+        conversation = self.conversation
+        for twin in reversed(copies):
+            if twin in conversation.messages and not conversation.children(twin.id):
+                conversation.remove(twin)
+                conversation.removed.discard(twin.id)
+
+    def _drop_unused_copies(self) -> None:
+        """Copies carried for a regenerate whose reply never started (it was refused, or the user
+        went elsewhere) are taken back before anything is saved."""
+        branch = self._branch
+        if branch is None or not branch.copies:
+            return
+        last = branch.copies[-1]
+        if self.conversation.current != last.id and not self.conversation.children(last.id):
+            self._take_back(branch.copies)
+            self._branch = None
 
     def _add_and_save(self, message: Message, **where) -> Message:
         conversation = self.conversation
@@ -352,13 +401,19 @@ class ChatSession:
             message = candidates[-1] if candidates else None
             if message is None or message.role != ASSISTANT:
                 return None
+        self._drop_unused_copies()
+        leaf = conversation.leaf
         if message.role == ASSISTANT:
             parent = conversation.get(message.parent)
-            self._set_aside = message.id
-            conversation.current = parent.id if parent is not None else None
-            return message
-        conversation.current = message.id
-        return None
+            under, replaced = (parent.id if parent is not None else None), message
+        else:
+            under, replaced = message.id, None
+        # Persona switches made after it on the path apply to the new reply: carried over.
+        path = conversation.path
+        copies = self._carry(path[path.index(message) + 1:] if message in path else [], under)
+        conversation.current = copies[-1].id if copies else under
+        self._branch = _NewBranch(leaf.id if leaf is not None else None, under, copies)
+        return replaced
 
     async def reply(self, message: Message, client: api.ChatClient | None = None) -> AsyncIterator[api.Event]:
         """Stream a reply into ``message`` (an assistant message already added), yielding events.
@@ -410,12 +465,15 @@ class ChatSession:
 
     def _settle(self, message: Message, window: Window) -> None:
         conversation = self.conversation
-        set_aside, self._set_aside = conversation.get(self._set_aside), None
+        branch, self._branch = self._branch, None
         if not message.content and not message.extra.get(REASONING) and message.finish_reason != "stop":
             if message in conversation.messages:
                 conversation.remove(message)
-            if set_aside is not None and conversation.current == set_aside.parent:
-                conversation.current = set_aside.id  # the regenerate failed: show the old reply again
+            if branch is not None and message.parent == branch.reply_parent:
+                # The regenerate failed: its carried copies go, the branch shown before is back.
+                self._take_back(branch.copies)
+                if conversation.current == branch.under and conversation.get(branch.leaf) is not None:
+                    conversation.current = branch.leaf
             self.save()
             return
         if message.usage is None:
@@ -487,6 +545,19 @@ class ChatSession:
             return f"{problem}; the draft could not be kept either ({save_problem(again)})"
         kept = "your draft and the conversation are" if unsaved is not None else "your draft is"
         return f"{problem}; {kept} kept in {where}"
+
+
+@dataclass
+class _NewBranch:
+    """A regenerate under way: what to put back if its reply fails."""
+
+    leaf: str | None  # the leaf shown before
+    under: str | None  # where the new branch starts (the replaced reply's parent)
+    copies: list[Message]  # persona switches carried onto it (see ChatSession._carry)
+
+    @property
+    def reply_parent(self) -> str | None:
+        return self.copies[-1].id if self.copies else self.under
 
 
 def usage_record(event: api.Usage) -> dict:
