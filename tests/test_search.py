@@ -140,6 +140,20 @@ def test_snippet_points_at_the_accented_word():
     assert "Köln" in line and line.startswith("…") and line.endswith("…") and len(line) <= 82
 
 
+def test_a_snippet_from_the_start_of_a_text_is_the_one_from_all_of_it_or_none():
+    # Snippets are made from the first HEAD characters of a text when those decide the line.
+    body = "intro words\x1e" + "filler " * 40 + "the Heron stood still " + "tail " * 300
+    whole = snippet("Title", body, ["heron"])
+    for cut in (400, 600, 1000):
+        start = body[:cut]
+        line = snippet("Title", start, ["heron"], complete=False)
+        assert line is None if cut < 500 else line == whole  # the hit and 160 characters after it
+    assert snippet("Heron", body[:100], ["heron"], complete=False) is None  # may be further on
+    assert snippet("Heron", "no hit\x1eat all", ["heron"], complete=True) == "Heron"
+    assert snippet("T", "first message\x1erest", [], complete=False) == "first message"
+    assert snippet("T", "x" * 100, [], complete=False) is None
+
+
 def test_excerpt_is_short_clean_and_marks_cuts():
     assert excerpt("short text", 0, 5) == "short text"
     long = "word " * 100
@@ -148,19 +162,19 @@ def test_excerpt_is_short_clean_and_marks_cuts():
 
 
 def test_few_hits_are_ranked_as_fts5_bm25_ranks_them(tmp_path):
-    # A one-term search with few hits is ranked in Python (FTS5's bm25() would scan the index a
-    # second time): the order must be the one bm25() gives.
+    # A one-term search through the trigram table (a phrase) with few hits is ranked in Python
+    # (FTS5's bm25() would scan the index a second time): the order must be the one bm25() gives.
     store = Store(tmp_path / "conversations")
-    texts = {"once": "a kestrel " + "x " * 50, "thrice": "kestrel kestrel kestrel " + "y " * 50,
-             "short": "kestrel", "long": "kestrel " + "z " * 400}
+    texts = {"once": "a red kestrel " + "x " * 50, "thrice": "red kestrel red kestrel red kestrel " + "y " * 50,
+             "short": "red kestrel", "long": "red kestrel " + "z " * 400}
     for n, (title, text) in enumerate(texts.items()):
         store.save(make(title, (text,), f"2026-01-0{n + 1}T10:00:00Z"))
-    store.save(make("Kestrel in the title", ("nothing",), "2026-01-09T10:00:00Z"))
-    ours = titles(store, "kestrel")
-    sql = ("SELECT docs.title FROM text JOIN docs ON docs.rowid = text.rowid WHERE text MATCH '\"kestrel\"' "
+    store.save(make("Red kestrel in the title", ("nothing",), "2026-01-09T10:00:00Z"))
+    ours = titles(store, '"red kestrel"')
+    sql = ("SELECT docs.title FROM text JOIN docs ON docs.rowid = text.rowid WHERE text MATCH '\"red kestrel\"' "
            "ORDER BY text.rank")
     assert ours == [row[0] for row in store.index.con.execute(sql)]
-    assert ours[0] == "Kestrel in the title"
+    assert ours[0] == "Red kestrel in the title" and len(ours) == 5
 
 
 def test_snippets_deep_in_long_conversations(tmp_path):

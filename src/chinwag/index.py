@@ -11,6 +11,14 @@ column holds the text folded (no accents, full case folding) when folding change
 ``cafe`` finds "Café" and ``strasse`` finds "Straße". What is indexed of a conversation is its
 title and the messages the chat shows; usage counts every reply of every branch.
 
+Words: a second FTS5 table holds the same text folded and cut into words (runs of letters,
+digits and _), with a vocabulary of every word seen and a trigram table over it. A term made of
+letters and digits only occurs inside words, so the conversations holding it are those holding
+one of the vocabulary's words that contain it: ``weather`` is looked up as the few words
+``weather``, ``weathers``, ``weatherman``… A word in every conversation costs one doclist that
+way; through the trigram table it is a phrase of five trigrams (``wea`` ``eat`` ``ath`` ``the``
+``her``) whose positions must be lined up in every conversation, and bm25() lines them up twice.
+
 One Index object per file in a process (``Index.for_root``), shared by threads under a lock.
 """
 
@@ -31,10 +39,10 @@ from typing import Any
 from chinwag import paths
 from chinwag.conversation import Conversation
 from chinwag.dates import normal_utc
-from chinwag.search import MESSAGE_SEPARATOR, Query, fold, like_patterns, match_key
+from chinwag.search import MESSAGE_SEPARATOR, Query, fold, like_patterns, match_key, word_key, word_text
 from chinwag.usage import UsageRecord, UsageRow, records
 
-INDEX_VERSION = 1  # bump when the schema or what is indexed changes: older files are rebuilt
+INDEX_VERSION = 2  # bump when the schema or what is indexed changes: older files are rebuilt
 BATCH = 200  # documents written per transaction while syncing (the lock is free in between)
 RACY_NS = 2_000_000_000  # a file changed this recently may change again within one mtime tick
 CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
@@ -147,6 +155,8 @@ def unreadable_entry(conv_id: str, reason: str, stamp: Stamp) -> Entry:
 # -- ranking ---------------------------------------------------------------------------------
 
 RANK_HERE = 300  # a one-term search with at most this many hits is ranked in Python (see search)
+MAX_VARIANTS = 16  # a term inside more words than this is looked up in the trigram table
+HEAD = 2000  # characters of each text kept apart for snippets (a hit is usually near the start)
 TITLE_WEIGHT, K1, B = 10.0, 1.2, 0.75  # as FTS5's bm25(text, 10.0, 1.0, 1.0)
 
 
@@ -188,6 +198,15 @@ CREATE TABLE docs(
 );
 CREATE VIRTUAL TABLE text USING fts5(title, body, alt, tokenize='trigram case_sensitive 0');
 INSERT INTO text(text, rank) VALUES('rank', 'bm25(10.0, 1.0, 1.0)');
+CREATE VIRTUAL TABLE words USING fts5(title, body, content='', tokenize="ascii tokenchars '_'");
+INSERT INTO words(words, rank) VALUES('rank', 'bm25(10.0, 1.0)');
+CREATE TABLE heads(rowid INTEGER PRIMARY KEY, title TEXT NOT NULL, head TEXT NOT NULL);
+CREATE TABLE vocab(id INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE);
+CREATE VIRTUAL TABLE vocab_text USING fts5(word, content='vocab', content_rowid='id',
+                                           tokenize='trigram case_sensitive 1');
+CREATE TRIGGER vocab_added AFTER INSERT ON vocab BEGIN
+    INSERT INTO vocab_text(rowid, word) VALUES (new.id, new.word);
+END;
 CREATE TABLE usage(
     doc INTEGER NOT NULL, bucket TEXT NOT NULL, model TEXT NOT NULL, provider TEXT NOT NULL,
     persona TEXT NOT NULL, estimated INTEGER NOT NULL, requests INTEGER NOT NULL,
@@ -215,9 +234,15 @@ def _remove(path: Path) -> None:
             pass
 
 
+# The types of a docs row as written (id, 6 texts, messages, tokens, no error, read_only, stamp).
+_ROW_TYPES = (bytes, *(str,) * 6, int, int, type(None), int, int, int, int)
+
+
 def _row(row: tuple) -> tuple[Summary, Stamp]:
     """A summary and its stamp from a docs row; a row with a value of the wrong type (the file
     was edited by hand or damaged) gets a stamp that matches no file, so the file is read again."""
+    if tuple(map(type, row)) == _ROW_TYPES and row[7] >= 0 and row[8] >= 0 and row[10] in (0, 1):
+        return Summary(_from_key(row[0]), *row[1:10], bool(row[10])), row[11:]  # the usual row, quickly
     summary, stamp = Summary(*row[:-3]), tuple(row[-3:])
     summary.id = _from_key(summary.id) if isinstance(summary.id, bytes) else summary.id
     if not _valid(summary) or not all(type(n) is int for n in stamp):
@@ -243,6 +268,19 @@ def _text(value: Any) -> Any:
         except UnicodeEncodeError:
             return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return value
+
+
+def _unindex(con: sqlite3.Connection, rowid: int) -> None:
+    """Remove a document's text, words and usage (its docs row stays). The word table keeps no
+    copy of the text: FTS5 is told the words it indexed, made again from the stored text.
+    (Its vocabulary only grows: a word no document holds any more finds nothing.)"""
+    old = con.execute("SELECT title, body FROM text WHERE rowid = ?", (rowid,)).fetchone()
+    if old is not None:
+        con.execute("INSERT INTO words(words, rowid, title, body) VALUES ('delete', ?, ?, ?)",
+                    (rowid, word_text(old[0]), word_text(old[1])))
+        con.execute("DELETE FROM text WHERE rowid = ?", (rowid,))
+        con.execute("DELETE FROM heads WHERE rowid = ?", (rowid,))
+    con.execute("DELETE FROM usage WHERE doc = ?", (rowid,))
 
 
 class Index:
@@ -456,8 +494,10 @@ class Index:
             return
 
         def work(con: sqlite3.Connection) -> None:
+            vocabulary: set[str] = set()
             for entry in entries:
-                self._put(con, entry)
+                self._put(con, entry, vocabulary)
+            con.executemany("INSERT OR IGNORE INTO vocab(word) VALUES (?)", ((word,) for word in vocabulary))
 
         with self.lock:
             self._transaction(work)
@@ -467,7 +507,8 @@ class Index:
             self._ordered = self._rowids = None
 
     @staticmethod
-    def _put(con: sqlite3.Connection, entry: Entry) -> None:
+    def _put(con: sqlite3.Connection, entry: Entry, vocabulary: set[str]) -> None:
+        """Write one document; the words of its text are added to ``vocabulary``."""
         s = entry.summary
         values = [_text(getattr(s, name)) for name in _FIELDS[1:]]
         values[-1] = int(s.read_only)
@@ -475,8 +516,7 @@ class Index:
         row = con.execute("SELECT rowid FROM docs WHERE id = ?", (_key(s.id),)).fetchone()
         if row is not None:
             rowid = row[0]
-            con.execute("DELETE FROM text WHERE rowid = ?", (rowid,))
-            con.execute("DELETE FROM usage WHERE doc = ?", (rowid,))
+            _unindex(con, rowid)
             setters = ", ".join(f"{name} = ?" for name in (
                 "mtime_ns", "size", "ino", *_FIELDS[1:], "created_utc", "updated_utc", "models", "personas"))
             con.execute(f"UPDATE docs SET {setters} WHERE rowid = ?", (*entry.stamp, *values, *dated, rowid))
@@ -491,6 +531,11 @@ class Index:
             folded = fold(plain)
             con.execute("INSERT INTO text(rowid, title, body, alt) VALUES (?, ?, ?, ?)",
                         (rowid, title, body, folded if folded != plain else ""))
+            con.execute("INSERT INTO heads VALUES (?, ?, ?)", (rowid, title, body[:HEAD + 1]))
+            title_words, body_words = word_text(title), word_text(body)
+            con.execute("INSERT INTO words(rowid, title, body) VALUES (?, ?, ?)", (rowid, title_words, body_words))
+            vocabulary.update(title_words.split())
+            vocabulary.update(body_words.split())
         con.executemany(
             "INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(rowid, r.bucket, _text(r.model), _text(r.provider), _text(r.persona), int(r.estimated), r.requests,
@@ -502,8 +547,8 @@ class Index:
             for conv_id in ids:
                 row = con.execute("SELECT rowid FROM docs WHERE id = ?", (_key(conv_id),)).fetchone()
                 if row is not None:
-                    for table, column in (("text", "rowid"), ("usage", "doc"), ("docs", "rowid")):
-                        con.execute(f"DELETE FROM {table} WHERE {column} = ?", (row[0],))
+                    _unindex(con, row[0])
+                    con.execute("DELETE FROM docs WHERE rowid = ?", (row[0],))
 
         with self.lock:
             self._transaction(work)
@@ -531,16 +576,50 @@ class Index:
         """The conversations that match, best first (newest first when only filters or short
         terms are given); empty when ``stop()`` turned true.
 
-        Ranking is BM25 (the title weighs 10 times the messages). FTS5's bm25() scans the index
-        a second time for each term's document frequency, which doubles the cost of a long
-        phrase; for one term the frequency is the same for every hit, so when the hits are few
-        they are read and ranked here by the same formula instead (their text is then at hand
-        for the snippets too)."""
+        Ranking is BM25, the title weighing 10 times the messages. Terms of letters and digits
+        are looked up among the words (see the module's doc): BM25 over words. Other terms (a
+        phrase, punctuation, three characters) go to the trigram table: BM25 over trigrams.
+        There, FTS5's bm25() scans the index a second time for each term's document frequency,
+        which doubles the cost of a long phrase; for one term the frequency is the same for
+        every hit, so when the hits are few they are read and ranked here by the same formula
+        instead (their text is then at hand for the snippets too)."""
+        texts: dict[int, tuple[str, str]] = {}
+
+        def work(con: sqlite3.Connection) -> tuple[bool, list]:
+            if stop is not None:
+                con.set_progress_handler(lambda: 1 if stop() else 0, 20_000)
+            try:
+                return self._search(con, query, texts)
+            except sqlite3.OperationalError as exc:
+                if "interrupted" in str(exc):
+                    return False, []
+                raise
+            finally:
+                con.set_progress_handler(None, 0)
+
+        with self.lock:
+            alone, rows = self._run(work)
+            if alone:
+                by_rowid = self._by_rowid()
+                return Found([(summary, rowid) for (rowid,) in rows if (summary := by_rowid.get(rowid)) is not None])
+            known = self._loaded()
+            found = [(_from_key(key), rowid) for key, rowid, _ in rows]
+            return Found([(known[conv_id][0], rowid) for conv_id, rowid in found if conv_id in known], texts)
+
+    def _search(self, con: sqlite3.Connection, query: Query, texts: dict[int, tuple[str, str]]) -> tuple[bool, list]:
+        """(True, [(rowid,), ...]) or (False, [(id, rowid, updated), ...]), best first; the text
+        of the hits read along the way goes into ``texts``."""
+        words = self._words_match(con, query) if query.indexed else None
+        if words == "":
+            return False, []  # a term that no word holds: nothing has it
+        table = "text" if words is None else "words"
         where, params = ["docs.error IS NULL"], []
         if query.indexed:
-            source = "text JOIN docs ON docs.rowid = text.rowid"
-            where.append("text MATCH ?")
-            params.append(query.fts())
+            source = f"{table} JOIN docs ON docs.rowid = {table}.rowid"
+            if table == "words" and query.short:
+                source += " JOIN text ON text.rowid = words.rowid"
+            where.append(f"{table} MATCH ?")
+            params.append(query.fts() if words is None else words)
         else:
             source = "docs JOIN text ON text.rowid = docs.rowid"
         for term in query.short:
@@ -560,42 +639,38 @@ class Index:
             params.append(query.before)
         select = f"SELECT docs.id, docs.rowid, docs.updated_utc FROM {source} WHERE {' AND '.join(where)}"
         recent = "docs.updated_at DESC, docs.created_at DESC, docs.id DESC"
-        texts: dict[int, tuple[str, str]] = {}
+        if not query.indexed:
+            return False, con.execute(f"{select} ORDER BY {recent}", params).fetchall()
+        if table == "text" and len(query.terms) == 1:
+            few = con.execute(f"{select} LIMIT {RANK_HERE + 1}", params).fetchall()
+            if len(few) <= RANK_HERE:
+                texts.update(self._texts(con, [row[1] for row in few]))
+                return False, _ranked(few, texts, query.terms[0])
+        # Rowids alone, the summaries mapped from memory (10,000 ids decoded cost ~10 ms); bm25()
+        # named in ORDER BY only: selected too, it would be computed twice.
+        score = f"bm25({table}, {TITLE_WEIGHT}, 1.0{', 1.0' if table == 'text' else ''})"
+        return True, con.execute(f"SELECT {table}.rowid FROM {source} WHERE {' AND '.join(where)} "
+                                 f"ORDER BY {score}, {recent}", params).fetchall()
 
-        def work(con: sqlite3.Connection) -> list[tuple[bytes, int, str]]:
-            if stop is not None:
-                con.set_progress_handler(lambda: 1 if stop() else 0, 20_000)
-            try:
-                if not query.indexed:
-                    return con.execute(f"{select} ORDER BY {recent}", params).fetchall()
-                if len(query.terms) == 1:
-                    few = con.execute(f"{select} LIMIT {RANK_HERE + 1}", params).fetchall()
-                    if len(few) <= RANK_HERE:
-                        texts.update(self._texts(con, [row[1] for row in few]))
-                        return _ranked(few, texts, query.terms[0])
-                if not (query.models or query.personas or query.after or query.before):
-                    # Every hit ranked, no filter on docs: the text table alone, summaries by rowid.
-                    only = " AND ".join(w for w in where[1:])
-                    # (Selecting rank as well would compute bm25() twice: equal ranks, rare outside
-                    # identical texts, keep FTS5's order.)
-                    ranked = con.execute(f"SELECT rowid FROM text WHERE {only} ORDER BY rank", params).fetchall()
-                    return [(None, rowid, "") for (rowid,) in ranked]
-                return con.execute(f"{select} ORDER BY text.rank, docs.updated_utc DESC", params).fetchall()
-            except sqlite3.OperationalError as exc:
-                if "interrupted" in str(exc):
-                    return []
-                raise
-            finally:
-                con.set_progress_handler(None, 0)
-
-        with self.lock:
-            rows = self._run(work)
-            known = self._loaded()
-            if rows and rows[0][0] is None:
-                by_rowid = self._by_rowid()
-                return Found([(by_rowid[rowid], rowid) for _, rowid, _ in rows if rowid in by_rowid], texts)
-            found = [(_from_key(key), rowid) for key, rowid, _ in rows]
-            return Found([(known[conv_id][0], rowid) for conv_id, rowid in found if conv_id in known], texts)
+    @staticmethod
+    def _words_match(con: sqlite3.Connection, query: Query) -> str | None:
+        """The word table's MATCH expression for the indexed terms, each term as the words that
+        contain it. "": a term is in no word, so nothing matches. None: a term cannot be looked
+        up among words (see search.word_key) or is inside more than MAX_VARIANTS of them."""
+        groups = []
+        for term in query.indexed:
+            key = word_key(term)
+            if key is None:
+                return None
+            variants = [word for (word,) in con.execute(
+                "SELECT word FROM vocab WHERE id IN (SELECT rowid FROM vocab_text WHERE vocab_text MATCH ?) LIMIT ?",
+                (f'"{key}"', MAX_VARIANTS + 1))]
+            if len(variants) > MAX_VARIANTS:
+                return None
+            if not variants:
+                return ""
+            groups.append("(" + " OR ".join(f'"{word}"' for word in variants) + ")")
+        return " AND ".join(groups)
 
     def _by_rowid(self) -> dict[int, Summary]:
         """Summaries by their rowid, made again whenever what the index holds changed."""
@@ -610,14 +685,22 @@ class Index:
         """(title, body) by rowid as indexed; a rowid whose document changed since is missing."""
         return self._run(lambda con: self._texts(con, rowids))
 
+    def heads(self, rowids: list[int]) -> dict[int, tuple[str, str]]:
+        """(title, the first HEAD + 1 characters of the body) by rowid: longer than HEAD, there is
+        more. (Reading rows of an FTS5 table by rowid costs ~4 µs each, and a long text all of it:
+        these come from a plain table.)"""
+        return self._run(lambda con: self._texts(con, rowids, "heads", "head"))
+
     @staticmethod
-    def _texts(con: sqlite3.Connection, rowids: list[int]) -> dict[int, tuple[str, str]]:
+    def _texts(con: sqlite3.Connection, rowids: list[int], table: str = "text",
+               column: str = "body") -> dict[int, tuple[str, str]]:
         out: dict[int, tuple[str, str]] = {}
         for start in range(0, len(rowids), 500):
             chunk = rowids[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            for rowid, title, body in con.execute(f"SELECT rowid, title, body FROM text WHERE rowid IN ({marks})", chunk):
-                out[rowid] = (title, body)
+            for rowid, title, text in con.execute(f"SELECT rowid, title, {column} FROM {table} "
+                                                  f"WHERE rowid IN ({marks})", chunk):
+                out[rowid] = (title, text)
         return out
 
     def usage(self, since: str | None = None) -> list[UsageRow]:

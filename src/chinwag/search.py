@@ -51,6 +51,26 @@ def match_key(text: str) -> str:
     return text.lower() if text.isascii() else fold(text)
 
 
+_WORD = re.compile(r"\w+")
+_NOT_WORD = re.compile(r"\W+")
+
+
+def word_text(text: str) -> str:
+    """``text`` as the word table holds it: folded as hits are compared (``match_key``), each
+    run of characters that are not letters, digits or _ one space (so every space-free
+    sequence of letters and digits lies within one word)."""
+    return _NOT_WORD.sub(" ", match_key(text))
+
+
+def word_key(term: str) -> str | None:
+    """What to look for among the words when ``term`` can be found through them: letters,
+    digits and _ only (then each of its occurrences lies inside one word), at least three (the
+    words that hold it are found by their trigrams). None: only the trigram table can find it
+    (a phrase, punctuation)."""
+    key = match_key(term)
+    return key if len(key) >= TRIGRAM and _WORD.fullmatch(key) else None
+
+
 @dataclass
 class Query:
     terms: list[str] = field(default_factory=list)  # folded words and phrases, in typed order
@@ -172,17 +192,32 @@ def excerpt(text: str, start: int = 0, end: int = 0, width: int = SNIPPET_WIDTH)
     return clean(("…" if cut_left else "") + line + ("…" if cut_right else ""))
 
 
-def snippet(title: str, body: str, terms: list[str], width: int = SNIPPET_WIDTH) -> str:
+def snippet(title: str, body: str, terms: list[str], width: int = SNIPPET_WIDTH, complete: bool = True) -> str | None:
     """The line around the first hit in the messages (``body``: messages joined by
-    MESSAGE_SEPARATOR), else in the title; the start of the first message when no term is given."""
+    MESSAGE_SEPARATOR), else in the title; the start of the first message when no term is given.
+
+    ``complete=False``: ``body`` is only the start of the text (reading all of a long
+    conversation for one line is most of the cost of a common word's snippets). The line is
+    then made only when the rest of the text cannot change it: the first hit lies far enough
+    from the end for its excerpt (and any longer term that could start before it) to fit.
+    Otherwise None: ask again with the whole text."""
     if not terms:
-        first = body.split(MESSAGE_SEPARATOR, 1)[0]
+        first, separator, _ = body.partition(MESSAGE_SEPARATOR)
+        if not (complete or separator or (2 * width < len(first) and first.strip())):
+            return None
         return excerpt(first, width=width) if first.strip() else ""
     span = locate(body, terms)
     if span is None:
+        if not complete:
+            return None  # the hit may be further on: the title comes only after the messages
         span = locate(title, terms)
         return excerpt(title, *span, width=width) if span else ""
     begin = body.rfind(MESSAGE_SEPARATOR, 0, span[0]) + 1
     stop = body.find(MESSAGE_SEPARATOR, span[1])
+    # Past the cut, folding could make a term longer or shorter in the text (a letter and its
+    # accents, ß and ss): keep a margin of four characters per term character.
+    reach = span[0] + 2 * width + 4 * max(len(term) for term in terms) + 16
+    if not complete and reach >= len(body):
+        return None
     message = body[begin:stop if stop >= 0 else len(body)]
     return excerpt(message, span[0] - begin, span[1] - begin, width)

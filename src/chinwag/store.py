@@ -27,7 +27,7 @@ from typing import Callable, Iterator
 from chinwag import fileio, paths
 from chinwag.conversation import Conversation, FormatError, Message
 from chinwag.fileio import fsync_dir
-from chinwag.index import Entry, Index, IndexUnavailable, Progress, Stamp, Summary, entry_of, unreadable_entry
+from chinwag.index import HEAD, Entry, Index, IndexUnavailable, Progress, Stamp, Summary, entry_of, unreadable_entry
 from chinwag.merge import Merged, merge
 from chinwag.search import QueryError, parse_query
 from chinwag.search import snippet as make_snippet
@@ -98,16 +98,17 @@ class Hit:
     The line is made when first read: a common word matches thousands of conversations and the
     screen shows a page of them."""
 
-    __slots__ = ("summary", "_snippet")
+    __slots__ = ("summary", "_snippet", "_page", "_rowid")
 
-    def __init__(self, summary: Summary, snippet: str | Callable[[], str]) -> None:
+    def __init__(self, summary: Summary, page: _Page, rowid: int) -> None:
         self.summary = summary
-        self._snippet = snippet
+        self._snippet: str | None = None
+        self._page, self._rowid = page, rowid
 
     @property
     def snippet(self) -> str:
-        if callable(self._snippet):
-            self._snippet = self._snippet()
+        if self._snippet is None:
+            self._snippet = self._page.snippet(self._rowid)
         return self._snippet
 
     def __eq__(self, other: object) -> bool:
@@ -117,17 +118,25 @@ class Hit:
         return f"Hit({self.summary.id!r}, {self.snippet!r})"
 
 
-class _Texts:
-    """The indexed text of a batch of hits, read in one query when the first snippet is wanted."""
+class _Page:
+    """The snippets of a batch of hits. The start of each text is read, in one query, when the
+    first snippet is wanted; a text is read whole only when its start cannot give the line."""
 
-    def __init__(self, index: Index, rowids: list[int], known: dict[int, tuple[str, str]]) -> None:
-        self.index, self.rowids = index, rowids
-        self.texts: dict[int, tuple[str, str]] | None = known if all(r in known for r in rowids) else None
+    def __init__(self, index: Index, rowids: list[int], terms: list[str], known: dict[int, tuple[str, str]]) -> None:
+        self.index, self.rowids, self.terms = index, rowids, terms
+        self.whole = {rowid: known[rowid] for rowid in rowids if rowid in known}
+        self.starts: dict[int, tuple[str, str]] | None = None
 
-    def get(self, rowid: int) -> tuple[str, str]:
-        if self.texts is None:
-            self.texts = self.index.texts(self.rowids)
-        return self.texts.get(rowid, ("", ""))
+    def snippet(self, rowid: int) -> str:
+        if rowid in self.whole:
+            return make_snippet(*self.whole[rowid], self.terms) or ""
+        if self.starts is None:
+            self.starts = self.index.heads([r for r in self.rowids if r not in self.whole])
+        title, start = self.starts.get(rowid, ("", ""))
+        line = make_snippet(title, start, self.terms, complete=len(start) <= HEAD)
+        if line is None:
+            line = make_snippet(*self.index.texts([rowid]).get(rowid, ("", "")), self.terms)
+        return line or ""
 
 
 class Store:
@@ -271,9 +280,9 @@ class Store:
             if stop is not None and stop():
                 return
             batch = found[start:start + SNIPPET_BATCH]
-            texts = _Texts(self.index, [rowid for _, rowid in batch], found.texts)
+            page = _Page(self.index, [rowid for _, rowid in batch], query.terms, found.texts)
             for summary, rowid in batch:
-                yield Hit(summary, lambda rowid=rowid, texts=texts: make_snippet(*texts.get(rowid), query.terms))
+                yield Hit(summary, page, rowid)
 
     def usage(self, since: str | None = None, sync: bool = True) -> list[UsageRow]:
         """Every reply's usage, summed per local day, model, provider and persona (from the index);
