@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 from documents import saved
 
@@ -44,3 +47,18 @@ def test_reindex_rebuilds_from_the_documents(capsys):
     assert code == 0 and "Indexed 2 conversations, 1 unreadable" in err and str(path) in err
     code, out, _ = run(capsys, "list", "--search", "zeppelin")
     assert "Tell me about airships" in out
+
+
+def test_list_and_search_start_without_the_heavy_libraries(capsys):
+    # `chinwag list` is a process people run in scripts: its start-up must not pay for the TOML
+    # writer, Markdown, asyncio, the SDK, the tokenizer or Textual.
+    conv = saved("Tell me about airships", "The zeppelin", "2026-01-02T10:00:00Z")
+    path = paths.conversations_dir() / f"{conv.id}.json"
+    os.utime(path, (1_700_000_000, 1_700_000_000))  # indexed now, not read again (not "racily clean")
+    assert run(capsys, "list")[0] == 0
+    code = ("import sys; from chinwag.cli import main; main(['list', '--search', 'zeppelin']); main(['list']); "
+            "heavy = [m for m in ('tomlkit', 'markdown_it', 'asyncio', 'openai', 'tiktoken', 'textual') "
+            "if m in sys.modules]; sys.exit(repr(heavy) if heavy else 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Tell me about airships" in done.stdout

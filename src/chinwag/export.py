@@ -17,14 +17,13 @@ atomically; through a symlink; an existing file keeps its mode.
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 import re
 import unicodedata
 from datetime import datetime
 from pathlib import Path
-
-from markdown_it import MarkdownIt
 
 from chinwag import attachments, paths
 from chinwag.conversation import (
@@ -189,7 +188,14 @@ def _json(conv: Conversation, reasoning: bool = False) -> str:
     return safe_json(document) + "\n"
 
 
-_MD = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+@functools.cache
+def _html_renderer():
+    """The Markdown renderer of HTML exports (imported when first needed: ``chinwag list`` and
+    the TUI's start need no markdown-it)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+
 
 _CSS = """
 body { margin: 0; background: #f6f6f4; color: #1d1d1f; font: 16px/1.55 system-ui, sans-serif; }
@@ -224,10 +230,11 @@ def _html(conv: Conversation, reasoning: bool = False) -> str:
         role = e(message.role)
         part = [f'<section class="message {role}"><h2>{e(_role(message))}</h2>']
         if thinking := _thinking(message, reasoning):
-            part.append(f'<details class="thinking"><summary>Thinking</summary>{_MD.render(clean(thinking))}</details>')
+            rendered = _html_renderer().render(clean(thinking))
+            part.append(f'<details class="thinking"><summary>Thinking</summary>{rendered}</details>')
         if attached := _attached(message):
             part.append(f'<p class="attached">{e(clean(attached))}</p>')
-        part.append(_MD.render(clean(message.content)))
+        part.append(_html_renderer().render(clean(message.content)))
         if message.is_partial:
             part.append(f'<p class="partial">({e(PARTIAL_NOTES[message.finish_reason])})</p>')
         part.append("</section>")

@@ -4,7 +4,6 @@ textual-serve) is imported once we know the `web` extra is installed."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib.util
 import os
 import shlex
@@ -116,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
     if not security.is_loopback(host):
         print(exposure_warning(host, args.port), file=sys.stderr)
     server = ChinwagServer(app_command(args), host=host, port=args.port, token=token)
+    import asyncio  # here: every other command imports this module for its argument parser
+
     return asyncio.run(_serve(server, host, token))
 
 
