@@ -47,6 +47,8 @@ def clean(text: object, *, one_line: bool = False) -> str:
     surrogates. ``one_line``: every run of whitespace (newlines too) becomes one space."""
     if not isinstance(text, str):
         text = "" if text is None else str(text)
+    if text.isprintable():  # the usual case, quickly: no control, surrogate or space but " "
+        return " ".join(text.split()) if one_line and ("  " in text or text[:1] == " " or text[-1:] == " ") else text
     if _SUSPECT.search(text):
         text = _SURROGATE.sub(REPLACEMENT, text)
         text = _SEQUENCE.sub("", text)
