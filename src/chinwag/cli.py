@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -115,18 +116,19 @@ def _clean(text: object) -> str:
 
 def _local_time(stamp: str) -> str:
     try:
-        return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
-    except (TypeError, ValueError):
+        when = datetime.fromisoformat(stamp)
+        if when.tzinfo is not None:  # an instant (what chinwag writes): time.localtime is ~3x faster
+            return time.strftime("%Y-%m-%d %H:%M", time.localtime(when.timestamp()))
+        return when.astimezone().strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError, OverflowError, OSError):
         return stamp or "?"
 
 
 def _table(rows: list[list[str]]) -> str:
     """Left-aligned columns; the last column is not padded."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    return "\n".join(
-        "  ".join([cell.ljust(width) for cell, width in zip(row, widths)] + [row[-1]]).rstrip()
-        for row in rows
-    )
+    line = "  ".join([f"{{:<{max(width, 1)}}}" for width in widths] + ["{}"])
+    return "\n".join(line.format(*row).rstrip() for row in rows)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -281,8 +283,6 @@ def launch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
-    import time
-
     from chinwag.store import Store
 
     store = Store()
