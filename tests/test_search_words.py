@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import random
 import re
-import time
-
-import pytest
 
 from chinwag.conversation import ASSISTANT, USER, Conversation, Message
 from chinwag.index import MAX_VARIANTS
@@ -23,15 +20,6 @@ TOKENS = ["Coffee", "coffee,", "(coffee)", "COFFEEHOUSE", "decaf", "décaféiné
 TERMS = ["coffee", "COFFEE", "coffeehouse", "café", "cafe", "caf", "strasse", "straße", "東京都", "京都に",
          "foo_bar", "bar", "2026", "x2026", "naive", "naïve", "file", "ﬁle", "istanbul", "İstanbul", "demal",
          "ǆemal", "σοφίας", "σοφιασ", "weather", "eat", "the", "her", "clock", "mail", "nothingatall"]
-
-
-@pytest.fixture(autouse=True)
-def utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def make(title: str, texts: list[str], when: str) -> Conversation:
