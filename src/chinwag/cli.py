@@ -167,7 +167,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             summary.messages, summary.tokens, title,
         )])
         if snippet:
-            rows.append(["", "", "", "", "", f"  … {_clean(snippet)}"])
+            rows.append(["", "", "", "", "", f"  {_clean(snippet)}"])  # its own … marks a cut
     print(_table(rows))
     return 0
 

@@ -9,7 +9,8 @@ missing, corrupt or older-version index file is deleted and built again from the
 Full text: an FTS5 table with the trigram tokenizer (matches inside words, any case). Its ``alt``
 column holds the text folded (no accents, full case folding) when folding changes it, so
 ``cafe`` finds "Café" and ``strasse`` finds "Straße". What is indexed of a conversation is its
-title and the messages the chat shows; usage counts every reply of every branch.
+title and the messages the chat shows, as it shows them (``sanitize.clean``: an escape sequence
+is gone, payload and all); usage counts every reply of every branch.
 
 Words: a second FTS5 table holds the same text folded and cut into words (runs of letters,
 digits and _), with a vocabulary of every word seen and a trigram table over it. A term made of
@@ -39,10 +40,11 @@ from typing import Any
 from chinwag import paths
 from chinwag.conversation import Conversation
 from chinwag.dates import normal_utc
+from chinwag.sanitize import clean
 from chinwag.search import MESSAGE_SEPARATOR, Query, fold, like_patterns, match_key, word_key, word_text
 from chinwag.usage import UsageRecord, UsageRow, records
 
-INDEX_VERSION = 2  # bump when the schema or what is indexed changes: older files are rebuilt
+INDEX_VERSION = 3  # bump when the schema or what is indexed changes: older files are rebuilt
 BATCH = 200  # documents written per transaction while syncing (the lock is free in between)
 RACY_NS = 2_000_000_000  # a file changed this recently may change again within one mtime tick
 CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
@@ -134,16 +136,19 @@ def settled(stamp: Stamp) -> Stamp:
 
 
 def entry_of(conv: Conversation, stamp: Stamp) -> Entry:
-    body = MESSAGE_SEPARATOR.join(m.content for m in conv.path if m.is_chat)  # what the chat shows
+    # The text as the screen shows it (clean: what the chat, F2's titles and the pickers show):
+    # an escape sequence is gone with its payload (an OSC 52 clipboard text, a DCS string), so
+    # neither a match nor a snippet can see what nobody sees.
+    body = MESSAGE_SEPARATOR.join(clean(m.content) for m in conv.path if m.is_chat)  # what the chat shows
     models = {conv.model, *(m.model for m in conv.messages if m.model)}
     personas = {conv.persona.name, *(m.persona.name for m in conv.messages if m.persona is not None)}
     return Entry(
         summary=summarize(conv),
         stamp=settled(stamp),
-        title=conv.title,
+        title=clean(conv.title, one_line=True),
         body=body,
-        models="\n".join(sorted(match_key(str(m)) for m in models if m)),
-        personas="\n".join(sorted(match_key(str(p)) for p in personas if p)),
+        models="\n".join(sorted(match_key(clean(str(m), one_line=True)) for m in models if m)),
+        personas="\n".join(sorted(match_key(clean(str(p), one_line=True)) for p in personas if p)),
         usage=records(conv),
     )
 

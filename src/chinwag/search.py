@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from chinwag.dates import local_midnight_utc, parse_day
+from chinwag.graphemes import boundary_after, boundary_before
 from chinwag.sanitize import clean, valid_unicode
 
 SNIPPET_WIDTH = 80
@@ -179,17 +180,31 @@ def _locate_mapped(text: str, keys: list[str]) -> tuple[int, int] | None:
 
 
 def excerpt(text: str, start: int = 0, end: int = 0, width: int = SNIPPET_WIDTH) -> str:
-    """One clean line of about ``width`` characters with text[start:end] in it, … where cut."""
-    before = " ".join(text[max(0, start - width):start].split())
-    rest = " ".join(text[start:start + 2 * width].split())
-    if before and start and text[start - 1].isspace():
+    """One clean line of about ``width`` characters with text[start:end] in it, … where cut (one
+    mark, never two; never between the code points of one character as seen: chinwag.graphemes).
+
+    ``text`` is indexed text, what the screen shows (see index.entry_of): no escape sequence is
+    left whose payload a cut could turn into visible text."""
+    low = boundary_after(text, start - width) if start > width else 0
+    high = boundary_before(text, start + 2 * width)
+    if high <= start:  # one "character" of hundreds of code points (stacked accents): cut it
+        high = start + 2 * width
+    before = " ".join(text[low:start].split())
+    rest = " ".join(text[start:high].split())
+    if before and (text[start - 1].isspace() or text[start:start + 1].isspace()):  # (a phrase may start with one)
         before += " "
-    keep = min(len(before), width // 4)  # the hit near the start: a narrow column still shows it
-    line = before[len(before) - keep:] + rest
-    cut_left = keep < len(before) or start - width > 0
-    cut_right = len(line) > width or start + 2 * width < len(text)
-    line = line[:width].strip()
-    return clean(("…" if cut_left else "") + line + ("…" if cut_right else ""))
+    # The hit near the start: a narrow column (F2's) still shows it.
+    keep = boundary_after(before, len(before) - min(len(before), width // 4))
+    line = before[keep:] + rest
+    cut_left = keep > 0 or low > 0
+    cut_right = high < len(text)
+    if len(line) > width:
+        cut_right = True
+        line = line[:boundary_before(line, width) or width]
+    line = line.strip()
+    left = "…" if cut_left and not line.startswith(("…", "...")) else ""
+    right = "…" if cut_right and not line.endswith(("…", "...")) else ""
+    return clean(left + line + right)
 
 
 def snippet(title: str, body: str, terms: list[str], width: int = SNIPPET_WIDTH, complete: bool = True) -> str | None:
