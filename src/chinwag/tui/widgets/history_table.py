@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
 
+from chinwag.graphemes import shorten
 from chinwag.sanitize import clean
 from chinwag.store import Hit, Summary
 
@@ -32,8 +33,7 @@ def local_time(stamp: str) -> str:
 
 
 def one_line(text: str, width: int) -> str:
-    line = " ".join(clean(text).split())
-    return line if len(line) <= width else line[: width - 1] + "…"
+    return shorten(" ".join(clean(text).split()), width)
 
 
 def row_cells(summary: Summary, snippet: str | None, searching: bool) -> list[Text]:
