@@ -1,10 +1,11 @@
 """Opening long conversations: time to the newest message on screen and peak memory.
 
-    python bench/bench_open.py [--sizes 2000,20000] [--runs 3]
+    python bench/bench_open.py [--sizes 2000,20000] [--runs 3] [--v1]
 
 Each case is a fresh `chinwag --resume ID` process (headless, 120x40) that reports when the
 newest message is on screen and its peak RSS then; the floor is the same process opening an
-empty chat. Messages mix plain paragraphs with Markdown (code blocks, lists), like real chats.
+empty chat, run in the same rounds. Documents are written as chinwag writes them (version 2);
+`--v1` adds wave 1's format, whose message ids are made again on every read until it is saved. Messages mix plain paragraphs with Markdown (code blocks, lists), like real chats.
 Prints figures and ratios; machines are noisy, so read the ratios.
 """
 
@@ -27,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from make_conversations import WORDS  # noqa: E402
 
 CHILD = r"""
-import resource, sys
+import sys
 import chinwag.tui.app as app_module
 from chinwag.tui.widgets.message import MessageView
 
@@ -52,7 +53,10 @@ class Timed(app_module.ChinwagApp):
             newest = views[-1]
             if newest.region.height == 0 or not newest.region.overlaps(screen.log_view.region):
                 return
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        # The peak of this program's memory: VmHWM starts again at exec, where ru_maxrss keeps
+        # the peak of the bench process that forked it (large when it made a big document).
+        with open("/proc/self/status") as status:
+            rss = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
         print(f"ready {rss}", flush=True)
         self.exit()
 
@@ -110,6 +114,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="2000,20000")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--v1", action="store_true",
+                        help="also open wave 1's format (version 1: ids are made on every read)")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="chinwag-bench-open-")
     env = dict(os.environ, TERM="xterm-256color")
@@ -119,25 +125,37 @@ def main() -> None:
     folder.mkdir(parents=True)
     rng = random.Random(0)
     sizes = [int(size) for size in args.sizes.split(",")]
+    from chinwag.store import encode, parse
+
     ids = {}
     for size in sizes:
         doc = conversation(size, rng)
-        path = folder / f"{doc['id']}.json"
-        path.write_text(json.dumps(doc, indent=2), "utf-8")
-        ids[size] = doc["id"]
-        print(f"{size:,} messages: {path.stat().st_size / 1e6:.1f} MB of JSON")
+        for version in (2, 1) if args.v1 else (2,):
+            if version == 2:  # as chinwag writes it (ids, parents), from the same messages
+                doc["id"] = doc["id"][:-1] + "2"
+                data = encode(parse(json.dumps(doc)))
+            else:
+                data = json.dumps(doc, indent=2).encode()
+            path = folder / f"{doc['id']}.json"
+            path.write_bytes(data)
+            ids[size, version] = doc["id"]
+            print(f"{size:,} messages (version {version}): {len(data) / 1e6:.1f} MB of JSON")
     open_once(env, 0, "")  # warm the file cache and the tiktoken cache
-    results = {0: [open_once(env, 0, "") for _ in range(args.runs)]}
-    for size in sizes:
-        results[size] = [open_once(env, size, ids[size]) for _ in range(args.runs)]
+    # Round by round, each case after the floor: a change in the machine's load touches all alike.
+    results: dict = {0: [], **{key: [] for key in ids}}
+    for _ in range(args.runs):
+        results[0].append(open_once(env, 0, ""))
+        for key, conv_id in ids.items():
+            results[key].append(open_once(env, key[0], conv_id))
     floor_time = statistics.median(t for t, _ in results[0])
     floor_rss = statistics.median(r for _, r in results[0])
     print(f"\nopen until the newest message is on screen (median of {args.runs} fresh processes)")
     print(f"  {'empty chat (floor)':<22}{floor_time * 1000:8.0f} ms  {floor_rss / 2**20:7.0f} MB peak RSS")
-    for size in sizes:
-        took = statistics.median(t for t, _ in results[size])
-        rss = statistics.median(r for _, r in results[size])
-        print(f"  {f'{size:,} messages':<22}{took * 1000:8.0f} ms  {rss / 2**20:7.0f} MB peak RSS"
+    for (size, version) in ids:
+        took = statistics.median(t for t, _ in results[size, version])
+        rss = statistics.median(r for _, r in results[size, version])
+        label = f"{size:,} messages" + (" (v1)" if version == 1 else "")
+        print(f"  {label:<22}{took * 1000:8.0f} ms  {rss / 2**20:7.0f} MB peak RSS"
               f"   {took / floor_time:.2f}x the time, +{(rss - floor_rss) / 2**20:.0f} MB")
 
 

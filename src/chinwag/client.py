@@ -8,7 +8,6 @@ shows as plain text. The API key never appears in a message.
 
 from __future__ import annotations
 
-import email.utils
 import os
 import json
 import re
@@ -407,6 +406,8 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
             return max(0.0, float(value) / divisor)
         except ValueError:
             pass
+    import email.utils  # (an HTTP date is rare: its parser loads only then, not at every start)
+
     parsed = email.utils.parsedate_tz(headers.get("retry-after") or "")
     if parsed is None:
         return None

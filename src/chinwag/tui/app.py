@@ -40,8 +40,6 @@ from chinwag.tui.messages import (
     Recovered,
 )
 from chinwag.tui.screens.chat import ChatScreen
-from chinwag.tui.screens.help import HelpScreen
-from chinwag.tui.screens.settings import SettingsScreen
 from chinwag.tui.themes import load_themes
 from chinwag.tui.web import ServedApp, browser_keys_text
 
@@ -184,6 +182,8 @@ class ChinwagApp(ServedApp):
         return rows
 
     def action_help(self) -> None:
+        from chinwag.tui.screens.help import HelpScreen  # (screens load when first opened: a faster start)
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.help_rows()))
 
@@ -216,6 +216,8 @@ class ChinwagApp(ServedApp):
     # -- settings and theme ------------------------------------------------------------
 
     def action_settings(self) -> None:
+        from chinwag.tui.screens.settings import SettingsScreen
+
         if isinstance(self.screen, SettingsScreen):
             return
 

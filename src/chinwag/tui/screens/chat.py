@@ -38,11 +38,8 @@ from chinwag.tui.messages import (
     OpenConversation,
     Recovered,
 )
-from chinwag.tui.screens.attach import AttachScreen
 from chinwag.tui.screens.chat_branches import BranchActions
 from chinwag.tui.screens.chat_compare import CompareActions
-from chinwag.tui.screens.export import open_export
-from chinwag.tui.screens.personas import PersonaScreen
 from chinwag.tui.stream import ScreenStream
 from chinwag.tui.widgets.attachment_bar import AttachmentBar
 from chinwag.tui.widgets.chat_log import ChatLog
@@ -546,6 +543,8 @@ class ChatScreen(BranchActions, CompareActions, Screen):
     # -- attachments -------------------------------------------------------------------
 
     def action_attach(self) -> None:
+        from chinwag.tui.screens.attach import AttachScreen  # (dialogs load when first opened)
+
         def chosen(path: str | None) -> None:
             if path:
                 self.attach_file(path)
@@ -598,6 +597,8 @@ class ChatScreen(BranchActions, CompareActions, Screen):
         meter.display = self._sidebar_chosen = not meter.display
 
     def action_export(self) -> None:
+        from chinwag.tui.screens.export import open_export
+
         open_export(self.app, self.session.conversation)
 
     def action_scroll_top(self) -> None:
@@ -607,6 +608,8 @@ class ChatScreen(BranchActions, CompareActions, Screen):
         self.log_view.action_scroll_end()
 
     def action_personas(self) -> None:
+        from chinwag.tui.screens.personas import PersonaScreen
+
         current = self.session.conversation.persona.name
 
         async def chosen(spec: PersonaSpec | None) -> None:

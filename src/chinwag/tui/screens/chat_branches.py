@@ -12,6 +12,7 @@ from __future__ import annotations
 
 
 from functools import partial
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.timer import Timer
@@ -22,9 +23,10 @@ from chinwag.sanitize import clean
 from chinwag.session import save_problem
 from chinwag.store import StoreError
 from chinwag.tui.markdown_blocks import code_blocks
-from chinwag.tui.screens.code_blocks import CodeBlocksScreen
-from chinwag.tui.screens.tree import Place, TreeScreen
 from chinwag.tui.widgets.composer import key_name
+
+if TYPE_CHECKING:  # the tree loads when first opened (a faster start)
+    from chinwag.tui.screens.tree import Place
 
 SAVE_CHOICE = 0.5  # seconds after the last ←/→ before the branch shown is saved
 
@@ -250,6 +252,8 @@ class BranchActions:
             self.notify("This message has no code blocks (y copies the whole message).", severity="warning")
             return
 
+        from chinwag.tui.screens.code_blocks import CodeBlocksScreen
+
         def chosen(index: int | None) -> None:
             if index is not None:
                 block = blocks[index]
@@ -280,6 +284,8 @@ class BranchActions:
         if not self.session.conversation.messages:
             self.notify("No messages yet: the tree grows as you talk.", severity="warning")
             return
+
+        from chinwag.tui.screens.tree import TreeScreen
 
         async def chosen(place: Place | None) -> None:
             if place is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from textual.worker import Worker, WorkerState
 
@@ -19,12 +20,15 @@ from chinwag.conversation import INTERRUPTED, Message
 from chinwag.sanitize import clean
 from chinwag.session import ChatSession, save_problem
 from chinwag.store import StoreError
-from chinwag.tui.screens.compare_models import CompareModelsScreen, Target
 from chinwag.tui.stream import ScreenStream
 from chinwag.tui.widgets.compare import DONE, FAILED, STOPPED, CompareView, stats_text
 from chinwag.tui.widgets.token_meter import TokenMeter
 from chinwag.usage import PROVIDER, read_usage
 from chinwag.usage import cost as usage_cost
+
+if TYPE_CHECKING:  # the dialog loads when first opened (a faster start)
+    from chinwag.tui.screens.compare_models import Target
+
 
 @dataclass
 class CompareRun:
@@ -54,6 +58,8 @@ class CompareActions:
             self.notify("A comparison is on screen: pick a reply first (1–3), or Escape keeps them all.",
                         severity="warning")
             return
+        from chinwag.tui.screens.compare_models import CompareModelsScreen, Target
+
         conversation = self.session.conversation
         current = Target(self.context.resolved.name, self.session.model)
         rows = self.armed or self._last_targets or [current, Target(current.provider, "")]
