@@ -137,3 +137,23 @@ async def test_the_first_page_up_after_opening_skips_no_message(chat_server):
             await pilot.pause(0.2)
             after = shown()
             assert min(before) - max(after) <= 1, f"skipped from {before} to {after}"
+
+
+async def test_opening_a_conversation_counts_its_tokens_once(chat_server):
+    # Opening clears the (empty) composer; that is no new draft, so the meter is not counted a
+    # second time while the messages are being painted (the first count loads the tokenizer,
+    # which held up a 2,000-message chat by a quarter of a second).
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: not app.workers, "the start's warm-up")
+        screen = chat(app)
+        counted: list[str] = []
+        compute = screen._compute_meter
+        screen._compute_meter = lambda session, draft, editing=None: (counted.append(draft),
+                                                                       compute(session, draft, editing))
+        screen.post_message(OpenConversation(long_conversation(40)))
+        await wait_for(pilot, lambda: "message number 39" in screen_text(app), "opened")
+        await pilot.pause(0.4)  # longer than the draft's debounce
+        assert counted == [""]
+        screen.composer.text = "a draft"  # typing still counts (once the keys stop)
+        await wait_for(pilot, lambda: counted[-1:] == ["a draft"], "the draft counted")

@@ -114,6 +114,7 @@ class ChatScreen(BranchActions, CompareActions, Screen):
         self.reply_worker: Worker | None = None
         self.retry = RetryPolicy(context.settings.retries)
         self._draft_timer: Timer | None = None
+        self._metered_draft = ""  # the composer's text the meter last counted
         self._countdown: Timer | None = None
         self._sidebar_chosen: bool | None = None  # ctrl+b overrides the automatic choice
 
@@ -299,13 +300,16 @@ class ChatScreen(BranchActions, CompareActions, Screen):
 
     @on(TextArea.Changed, "#composer")
     def draft_changed(self) -> None:
+        if self.composer.text == self._metered_draft:
+            return  # (clearing an empty composer, as opening a conversation does: nothing to count)
         if self._draft_timer is not None:
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(DRAFT_DEBOUNCE, self.update_meter)
 
     def update_meter(self) -> None:
         if not self.opening:
-            self._compute_meter(self.session, self.composer.text, self.editing)
+            self._metered_draft = self.composer.text
+            self._compute_meter(self.session, self._metered_draft, self.editing)
 
     @work(thread=True, exclusive=True, group="meter", exit_on_error=False, description="count tokens")
     def _compute_meter(self, session: ChatSession, draft: str, editing: Message | None = None) -> None:

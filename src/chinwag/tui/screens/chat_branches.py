@@ -114,9 +114,10 @@ class BranchActions:
         """Leave editing; ``restore`` puts the draft and files from before the edit back now.
         Returns them (None when there was no edit)."""
         before, self._before_edit = self._before_edit, None
-        self.editing = None
+        was_editing, self.editing = self.editing is not None, None
         self.refresh_composer_title()
-        self.update_meter()
+        if was_editing:  # (no edit, nothing to count again: opening a conversation ends none)
+            self.update_meter()
         if restore and before is not None:
             self.composer.text, self.session.pending = before[0], list(before[1])
             self.call_later(self.show_attachments)
