@@ -72,7 +72,8 @@ async def test_a_large_file_attached_ten_times_is_stored_once(chat_server, tmp_p
     big = tmp_path / "big.txt"
     big.write_text(("lorem ipsum dolor sit amet " * 40 + "\n") * 950)  # about 1 MB
     chat_server.reply("ok", times=10)
-    session = make_session(chat_server)
+    session = make_session(chat_server, model="gpt-4.1-mini")  # a context window that takes it
+    session.conversation.settings = ModelSettings(token_budget=2_000_000)
     for i in range(10):
         session.attach(str(big))
         session.submit(f"look {i}")

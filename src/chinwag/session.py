@@ -33,7 +33,7 @@ from chinwag.conversation import (
 from chinwag.merge import Merged
 from chinwag.personas import PersonaSpec
 from chinwag.store import Store, StoreError
-from chinwag.tokens import TokenCounter, Window, select_window
+from chinwag.tokens import REPLY_PRIMING, TokenCounter, Window, select_window
 from chinwag.usage import cost as usage_cost
 from chinwag.usage import cost_of, provider_of, read_usage, sum_usage
 
@@ -47,6 +47,31 @@ def save_problem(error: Exception) -> str:
         where = f" ({error.filename})" if error.filename else ""
         return f"{error.strerror or error}{where}"
     return str(error)
+
+
+BUDGET = "budget"
+CONTEXT_WINDOW = "context window"
+
+
+class TooLong(Exception):
+    """A message that cannot go out at all: with the system prompt it needs more tokens than the
+    token budget or the model's context window. Raised before it is added: nothing changed."""
+
+    def __init__(self, needed: int, limit: int, kind: str, model: str, system: int, files: int) -> None:
+        self.needed = needed  # system prompt + the message + reply priming
+        self.limit = limit
+        self.kind = kind  # BUDGET or CONTEXT_WINDOW
+        self.system = system  # of needed: the system prompt and reply priming
+        self.files = files  # of needed: the attached files
+        if kind == BUDGET and system > limit:
+            reason = f"The system prompt alone needs {system:,} tokens, over the {limit:,}-token budget."
+        else:
+            own = f"{needed - system:,} tokens"
+            if files:
+                own += f" ({files:,} of them for the attached files)"
+            where = f"the {limit:,}-token budget" if kind == BUDGET else f"{model}'s {limit:,}-token context window"
+            reason = f"This message needs {own}; with the system prompt that is {needed:,}, over {where}."
+        super().__init__(reason)
 
 
 @dataclass
@@ -166,6 +191,20 @@ class ChatSession:
     def _draft(self, text: str, attached: list[files.Attachment]) -> Message:
         extra = {files.FIELD: [a.to_dict() for a in attached]} if attached else {}
         return Message(USER, text, extra=extra)
+
+    def check_fits(self, draft: Message) -> None:
+        """Raise TooLong when ``draft`` (a new user message) could never be sent: with the system
+        prompt and reply priming it is over the token budget, or over the model's context window
+        where that is known. Older messages do not matter: they are left out to make room."""
+        counter = self.counter
+        system = counter.count_system(self.conversation.persona.system_prompt) + REPLY_PRIMING
+        needed = system + counter.count_message(draft)
+        attached = counter.count_attachments(draft) if files.of(draft) else 0
+        window = pricing.lookup(self.model, self.prices).context_window
+        if needed > self.budget:
+            raise TooLong(needed, self.budget, BUDGET, self.model, system, attached)
+        if window and needed > window:
+            raise TooLong(needed, window, CONTEXT_WINDOW, self.model, system, attached)
 
     # -- counting ----------------------------------------------------------------
 
@@ -290,19 +329,24 @@ class ChatSession:
 
         What another process saved is taken in first, so the message follows what it added
         (``on_merge`` tells the TUI). When the save fails the message is taken back out,
-        StoreError is raised and the attachments stay pending: the caller keeps the draft."""
+        StoreError is raised and the attachments stay pending: the caller keeps the draft.
+        A message that could never be sent (check_fits) raises TooLong before it is added."""
         self.refresh()
-        message = self._add_and_save(self._draft(text, self.pending))
+        draft = self._draft(text, self.pending)
+        self.check_fits(draft)
+        message = self._add_and_save(draft)
         self.pending = []
         return message
 
     def edit(self, message: Message, text: str) -> Message:
         """Edit and resend: a new user message (with the pending attachments) beside ``message``
         (same parent), saved and made current; ``message`` and everything after it stay as
-        another branch. Then start_reply(). Raises StoreError like submit()."""
+        another branch. Then start_reply(). Raises StoreError and TooLong like submit()."""
         if message.role != USER:
             raise ValueError("Only your own messages can be edited and resent.")
         self.refresh()
+        draft = self._draft(text, self.pending)
+        self.check_fits(draft)
         self._drop_unused_copies()
         conversation = self.conversation
         before = (conversation.current, dict(conversation.edited))
@@ -310,8 +354,7 @@ class ChatSession:
         # Persona switches made on the old branch from there on apply to the new one: carried over.
         copies = self._carry(path[path.index(message):] if message in path else [], message.parent)
         try:
-            edited = self._add_and_save(self._draft(text, self.pending),
-                                        parent=copies[-1].id if copies else message.parent)
+            edited = self._add_and_save(draft, parent=copies[-1].id if copies else message.parent)
         except (OSError, StoreError):
             self._take_back(copies)
             conversation.current = before[0]

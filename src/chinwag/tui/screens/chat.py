@@ -28,7 +28,7 @@ from chinwag.conversation import ASSISTANT, Message
 from chinwag.personas import PersonaSpec, load_personas
 from chinwag.retry import RetryPolicy
 from chinwag.sanitize import clean
-from chinwag.session import ChatSession, save_problem
+from chinwag.session import BUDGET, ChatSession, TooLong, save_problem
 from chinwag.store import StoreError
 from chinwag.merge import Merged
 from chinwag.tui.messages import (
@@ -359,6 +359,10 @@ class ChatScreen(BranchActions, CompareActions, Screen):
         self.log_view.clear_notices()
         try:
             message, branched = self.submit_draft(event.text)  # saved before anything goes out
+        except TooLong as refused:  # could never go out: not added, the draft and files stay
+            await self.log_view.notice(too_long_notice(refused), "error")
+            self.update_meter()
+            return
         except (OSError, StoreError) as error:
             await self.log_view.notice(
                 f"Could not save the conversation, so nothing was sent: {save_problem(error)}. "
@@ -671,3 +675,19 @@ class ChatScreen(BranchActions, CompareActions, Screen):
             await self.log_view.notice(f"The reply failed unexpectedly: {clean(str(error)) or type(error).__name__}",
                                        "error")
             self.set_status("")
+
+
+def too_long_notice(refused: TooLong) -> str:
+    """Why a message was refused before it was added, and what would let it go out."""
+    if refused.kind == BUDGET and refused.system > refused.limit:
+        ways = ["raise the token budget (F4)", "switch to a persona with a shorter prompt (F3)"]
+    else:
+        ways = ["raise the token budget (F4)" if refused.kind == BUDGET
+                else "choose a model with a larger context window (F4)"]
+        text = refused.needed - refused.system - refused.files
+        if refused.files:
+            ways.append("remove an attachment (click its chip)")
+        if text > refused.files:
+            ways.append("shorten the text")
+    ways = ", ".join(ways[:-1]) + " or " + ways[-1]
+    return f"Not sent: {refused} Nothing was sent or saved: your message stays in the composer. To send it, {ways}."
