@@ -12,7 +12,7 @@ from chinwag import paths
 from chinwag.client import ChatClient
 from chinwag.conversation import Conversation, Persona
 from chinwag.model_settings import ModelSettings
-from chinwag.session import BUDGET, CONTEXT_WINDOW, ChatSession, TooLong
+from chinwag.session import ChatSession, TooLong
 from chinwag.store import Store
 
 SYSTEM = "You are terse."
@@ -49,7 +49,7 @@ async def test_an_attachment_over_the_budget_is_refused_before_it_is_added(chat_
     attachment = session.attach(str(big))
     with pytest.raises(TooLong) as refused:
         session.submit("summarise this")
-    assert refused.value.kind == BUDGET and refused.value.limit == 8000
+    assert refused.value.over_budget and refused.value.budget == 8000
     assert refused.value.files > 20_000 and refused.value.needed > refused.value.files
     assert "over the 8,000-token budget" in str(refused.value) and "attached files" in str(refused.value)
     assert [m.content for m in session.conversation.path] == ["hello", "You said: hello"]
@@ -86,9 +86,14 @@ async def test_over_the_models_context_window_is_refused_even_within_the_budget(
     session = make_session(chat_server, budget=100_000, prices=prices)
     with pytest.raises(TooLong) as refused:
         session.submit(words(600))
-    assert refused.value.kind == CONTEXT_WINDOW and refused.value.limit == 500
-    assert "gpt-4o-mini's 500-token context window" in str(refused.value)
+    assert refused.value.over_window and not refused.value.over_budget and refused.value.window == 500
+    assert str(refused.value).endswith("over gpt-4o-mini's 500-token context window.")
     assert session.conversation.messages == [] and chat_server.chat_requests == []
+    # Over both: both are named (a bigger budget alone would not let it go).
+    session.conversation.settings = ModelSettings(token_budget=100)
+    with pytest.raises(TooLong) as refused:
+        session.submit(words(600))
+    assert "over the 100-token budget and gpt-4o-mini's 500-token context window." in str(refused.value)
 
 
 async def test_an_edit_over_the_budget_leaves_the_conversation_as_it_was(chat_server):

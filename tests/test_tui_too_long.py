@@ -9,6 +9,8 @@ import dataclasses
 from test_tui_compare import choose, columns
 from tui_helpers import SIZE, chat, make_app, replying, saved_documents, screen_text, send, wait_for
 
+from chinwag.session import TooLong
+from chinwag.tui.screens.chat import too_long_notice
 from chinwag.tui.widgets.attachment_bar import AttachmentChip
 
 
@@ -77,3 +79,15 @@ async def test_a_comparison_over_the_budget_stays_armed_and_sends_nothing(chat_s
         composer = chat(app).composer
         assert composer.text == long_text and "Compare" in str(composer.border_title)
         assert columns(app) is None and chat_server.chat_requests == [] and saved_documents() == []
+
+
+def test_the_notice_names_what_would_let_the_message_go():
+    # Over the budget and the context window, mostly a file: a bigger budget alone would not do.
+    both = too_long_notice(TooLong(412_083, 13, 412_061, 8000, 128_000, "gpt-4o-mini"))
+    assert "over the 8,000-token budget and gpt-4o-mini's 128,000-token context window" in both
+    assert both.endswith("To send it, choose a model with a larger context window and raise the budget (F4) "
+                         "or remove an attachment (click its chip).")
+    text = too_long_notice(TooLong(9000, 13, 0, 8000, 128_000, "gpt-4o-mini"))
+    assert text.endswith("To send it, raise the token budget (F4) or shorten the text.")
+    system = too_long_notice(TooLong(9000, 8500, 0, 8000, None, "gpt-4o-mini"))
+    assert "The system prompt alone needs 8,500 tokens" in system and "persona" in system

@@ -49,28 +49,31 @@ def save_problem(error: Exception) -> str:
     return str(error)
 
 
-BUDGET = "budget"
-CONTEXT_WINDOW = "context window"
-
-
 class TooLong(Exception):
     """A message that cannot go out at all: with the system prompt it needs more tokens than the
     token budget or the model's context window. Raised before it is added: nothing changed."""
 
-    def __init__(self, needed: int, limit: int, kind: str, model: str, system: int, files: int) -> None:
+    def __init__(self, needed: int, system: int, files: int, budget: int, window: int | None, model: str) -> None:
         self.needed = needed  # system prompt + the message + reply priming
-        self.limit = limit
-        self.kind = kind  # BUDGET or CONTEXT_WINDOW
         self.system = system  # of needed: the system prompt and reply priming
         self.files = files  # of needed: the attached files
-        if kind == BUDGET and system > limit:
-            reason = f"The system prompt alone needs {system:,} tokens, over the {limit:,}-token budget."
+        self.budget = budget
+        self.window = window  # the model's context window, when known
+        self.over_budget = needed > budget
+        self.over_window = window is not None and needed > window
+        limits = []
+        if self.over_budget:
+            limits.append(f"the {budget:,}-token budget")
+        if self.over_window:
+            limits.append(f"{model}'s {window:,}-token context window")
+        if self.over_budget and system > budget:
+            reason = f"The system prompt alone needs {system:,} tokens, over the {budget:,}-token budget."
         else:
             own = f"{needed - system:,} tokens"
             if files:
                 own += f" ({files:,} of them for the attached files)"
-            where = f"the {limit:,}-token budget" if kind == BUDGET else f"{model}'s {limit:,}-token context window"
-            reason = f"This message needs {own}; with the system prompt that is {needed:,}, over {where}."
+            reason = (f"This message needs {own}; with the system prompt that is {needed:,}, "
+                      f"over {' and '.join(limits)}.")
         super().__init__(reason)
 
 
@@ -201,10 +204,8 @@ class ChatSession:
         needed = system + counter.count_message(draft)
         attached = counter.count_attachments(draft) if files.of(draft) else 0
         window = pricing.lookup(self.model, self.prices).context_window
-        if needed > self.budget:
-            raise TooLong(needed, self.budget, BUDGET, self.model, system, attached)
-        if window and needed > window:
-            raise TooLong(needed, window, CONTEXT_WINDOW, self.model, system, attached)
+        if needed > self.budget or (window and needed > window):
+            raise TooLong(needed, system, attached, self.budget, window or None, self.model)
 
     # -- counting ----------------------------------------------------------------
 

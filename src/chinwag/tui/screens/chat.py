@@ -28,7 +28,7 @@ from chinwag.conversation import ASSISTANT, Message
 from chinwag.personas import PersonaSpec, load_personas
 from chinwag.retry import RetryPolicy
 from chinwag.sanitize import clean
-from chinwag.session import BUDGET, ChatSession, TooLong, save_problem
+from chinwag.session import ChatSession, TooLong, save_problem
 from chinwag.store import StoreError
 from chinwag.merge import Merged
 from chinwag.tui.messages import (
@@ -679,15 +679,17 @@ class ChatScreen(BranchActions, CompareActions, Screen):
 
 def too_long_notice(refused: TooLong) -> str:
     """Why a message was refused before it was added, and what would let it go out."""
-    if refused.kind == BUDGET and refused.system > refused.limit:
+    if refused.over_budget and refused.system > refused.budget:
         ways = ["raise the token budget (F4)", "switch to a persona with a shorter prompt (F3)"]
     else:
-        ways = ["raise the token budget (F4)" if refused.kind == BUDGET
-                else "choose a model with a larger context window (F4)"]
-        text = refused.needed - refused.system - refused.files
+        if refused.over_window:
+            ways = ["choose a model with a larger context window" + (" and raise the budget (F4)"
+                                                                      if refused.over_budget else " (F4)")]
+        else:
+            ways = ["raise the token budget (F4)"]
         if refused.files:
             ways.append("remove an attachment (click its chip)")
-        if text > refused.files:
+        if refused.needed - refused.system - refused.files > refused.files:
             ways.append("shorten the text")
     ways = ", ".join(ways[:-1]) + " or " + ways[-1]
     return f"Not sent: {refused} Nothing was sent or saved: your message stays in the composer. To send it, {ways}."
