@@ -8,6 +8,7 @@ from tui_helpers import SIZE, chat, make_app, only_document, replying, saved_doc
 from chinwag.conversation import USER, Message
 from chinwag.tokens import TokenCounter, select_window
 from chinwag.tui.widgets.token_meter import TokenMeter
+from chinwag.tui.widgets.message import Notice
 
 
 async def test_send_streams_reply_and_saves(chat_server):
@@ -243,7 +244,9 @@ async def test_server_error_is_retried_as_often_as_settings_allow(chat_server):
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "again?")
         await wait_for(pilot, lambda: len(chat_server.chat_requests) == 2 and "ctrl+r" in screen_text(app), "gave up")
-        assert "Retrying now" in screen_text(app)
+        # One notice: the last failure, saying it was retried; the countdown went with its retry.
+        assert len(chat(app).log_view.query(Notice)) == 1
+        assert "boom. chinwag retried 1 time by itself. Press ctrl+r" in screen_text(app)
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: "You said: again?" in screen_text(app), "manual retry")
     assert len(chat_server.chat_requests) == 3
@@ -257,7 +260,25 @@ async def test_escape_cancels_automatic_retry(chat_server):
         await wait_for(pilot, lambda: "Retrying in 30 s" in screen_text(app), "countdown")
         await pilot.press("escape")
         await wait_for(pilot, lambda: "Automatic retry cancelled" in screen_text(app), "cancelled")
+        assert "Rate limit reached." in screen_text(app) and "Retrying in" not in screen_text(app)
     assert len(chat_server.chat_requests) == 1
+
+
+async def test_retry_notices_go_when_the_retry_goes_out_so_the_chat_reads_in_order(chat_server):
+    chat_server.fail(429, "Rate limit reached for requests", retry_after=0)
+    chat_server.fail(429, "Rate limit reached for requests", retry_after=1)
+    chat_server.reply("worth the wait")
+    app = make_app(chat_server, retries=2)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hurry")
+        await wait_for(pilot, lambda: "Retrying in 1 s" in screen_text(app), "the countdown")
+        await wait_for(pilot, lambda: "worth the wait" in screen_text(app) and not replying(app), "retried reply")
+        # The reply is the last thing in the chat, as after a resume: no notice below it.
+        assert not chat(app).log_view.query(Notice)
+        assert screen_text(app).endswith("worth the wait")
+        await pilot.pause(1.1)  # one countdown tick: a timer left running would ask again within it
+    assert len(chat_server.chat_requests) == 3
+    assert [m["content"] for m in only_document()["messages"]] == ["hurry", "worth the wait"]
 
 
 async def test_settings_change_model_is_saved_and_used(chat_server):

@@ -44,7 +44,7 @@ from chinwag.tui.stream import ScreenStream
 from chinwag.tui.widgets.attachment_bar import AttachmentBar
 from chinwag.tui.widgets.chat_log import ChatLog
 from chinwag.tui.widgets.composer import Composer
-from chinwag.tui.widgets.message import MessageView, status_of
+from chinwag.tui.widgets.message import MessageView, Notice, status_of
 from chinwag.tui.widgets.token_meter import TokenMeter
 
 DRAFT_DEBOUNCE = 0.15
@@ -116,6 +116,7 @@ class ChatScreen(BranchActions, CompareActions, Screen):
         self._draft_timer: Timer | None = None
         self._metered_draft = ""  # the composer's text the meter last counted
         self._countdown: Timer | None = None
+        self._retry_notice: tuple[Notice, str] | None = None  # the countdown's notice and its reason
         self._sidebar_chosen: bool | None = None  # ctrl+b overrides the automatic choice
 
     # -- layout ------------------------------------------------------------------
@@ -411,7 +412,8 @@ class ChatScreen(BranchActions, CompareActions, Screen):
         message = session.conversation.add_assistant("", session.model)
         view = await self.log_view.add(message)
         view.status = "replying…"
-        self.set_status(f"Replying with {session.model}… (Escape stops)")
+        retry = f"automatic retry {self.retry.done}; " if self.retry.done else ""
+        self.set_status(f"Replying with {session.model}… ({retry}Escape stops)")
         self.update_meter()
         reply = ScreenStream(self, view.body)
         thoughts: ScreenStream | None = None  # the thinking block, once reasoning arrives
@@ -472,28 +474,38 @@ class ChatScreen(BranchActions, CompareActions, Screen):
         hint = " Fix it with F4, then press ctrl+r." if failure.kind == api.AUTH else " Press ctrl+r to retry."
         if failure.kind == api.RATE_LIMITED and failure.retry_after:
             hint = f" The server asks to wait {failure.retry_after:.0f} s; press ctrl+r after that."
-        await self.log_view.notice(failure.message + hint, "error")
+        done = self.retry.done
+        retried = f" chinwag retried {done} time{'s' if done != 1 else ''} by itself." if done else ""
+        await self.log_view.notice(sentence(failure.message) + retried + hint, "error")
         self.set_status("No reply (see above). ctrl+r retries.")
 
     # -- automatic retry countdown ------------------------------------------------------
+    # The countdown is a notice below the chat while it runs. When the retry goes out the notice
+    # goes (the status line says a retry is under way): the reply then streams where the notice
+    # was, so the chat reads in order, and what the screen shows is what a resume shows
+    # (notices are not part of the conversation). A retry that fails again counts down anew.
 
     async def start_countdown(self, reason: str, wait: float) -> None:
         notice = await self.log_view.notice("", "warning")
+        reason = sentence(reason)
+        self._retry_notice = (notice, reason)
         remaining = math.ceil(wait)
 
         def tick() -> None:
             nonlocal remaining
             if remaining <= 0:
+                self._retry_notice = None
                 self.cancel_countdown()
-                notice.set_text(f"{reason} Retrying now.")
+                notice.remove()
+                self.set_status(f"Retrying now (automatic retry {self.retry.done})…")
                 self.run_worker(self.request_reply(), exit_on_error=False)
                 return
             notice.set_text(f"{reason} Retrying in {remaining} s (Escape cancels).")
             self.set_status(f"Retrying in {remaining} s…")
             remaining -= 1
 
-        tick()
         self._countdown = self.set_interval(1.0, tick)
+        tick()  # after the timer is set: a wait of 0 s retries at once and stops it, never twice
 
     def cancel_countdown(self) -> bool:
         if self._countdown is None:
@@ -501,6 +513,10 @@ class ChatScreen(BranchActions, CompareActions, Screen):
         self._countdown.stop()
         self._countdown = None
         self.set_status("")
+        if self._retry_notice is not None:  # cancelled: the reason stays, the countdown goes
+            notice, reason = self._retry_notice
+            notice.set_text(reason)
+            self._retry_notice = None
         return True
 
     # -- actions -------------------------------------------------------------------
@@ -693,3 +709,9 @@ def too_long_notice(refused: TooLong) -> str:
             ways.append("shorten the text")
     ways = ", ".join(ways[:-1]) + " or " + ways[-1]
     return f"Not sent: {refused} Nothing was sent or saved: your message stays in the composer. To send it, {ways}."
+
+
+def sentence(text: str) -> str:
+    """``text`` ending as a sentence, so another can follow it."""
+    text = text.rstrip()
+    return text if not text or text[-1] in ".!?…" else text + "."
