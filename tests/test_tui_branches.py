@@ -290,3 +290,26 @@ async def test_r_that_cannot_send_shows_the_old_reply_again(chat_server):
         await pilot.press("r")
         await wait_for(pilot, lambda: "Not sent" in screen_text(app), "refused")
         assert shown(app) == ["short", "You said: short"] and len(chat_server.chat_requests) == 1
+
+
+async def test_back_to_a_longer_version_shows_all_of_its_branch(chat_server):
+    # The edited branch is short (it sits at the bottom of the chat); going back to the first
+    # version brings the longer branch, every message of it on screen, none pushed below it.
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        for text in ("m1", "m2", "m3"):
+            await exchange(pilot, chat_server, text)
+        await select(pilot, 0)
+        await pilot.press("e")
+        chat(app).composer.text = "m1 edited"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: shown(app) == ["m1 edited", "You said: m1 edited"] and not replying(app),
+                       "the edited branch")
+        log = await select(pilot, 0)
+        await pilot.press("left")
+        await wait_for(pilot, lambda: len(shown(app)) == 6, "the first branch")
+        await pilot.pause(0.3)
+        inside = [v.message.content for v in log.views() if log.region.contains_region(v.region)]
+        assert inside == ["m1", "You said: m1", "m2", "You said: m2", "m3", "You said: m3"]
+        await pilot.press("down", "down")  # message mode reaches them too
+        assert log.selected.content == "m2"

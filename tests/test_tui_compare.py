@@ -142,3 +142,22 @@ async def test_model_names_and_titles_are_never_markup(chat_server):
         await wait_for(pilot, lambda: columns(app) is not None and not columns(app).streaming, "both ended")
         assert "[bold]x[/]" in columns(app).columns[0].border_title.replace("\\", "")
         assert "\x1b" not in columns(app).columns[0].border_title
+
+
+async def test_a_row_whose_provider_has_no_key_says_so_once_and_stays_open(chat_server, monkeypatch):
+    monkeypatch.delenv("TOGETHER_API_KEY", raising=False)
+    app = make_app(chat_server)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareModelsScreen), "the compare dialog")
+        dialog = app.screen
+        dialog.query_one("#model-1").value = "gpt-4o-mini"
+        dialog.query_one("#provider-2").value = "together"
+        dialog.query_one("#model-2").value = "some/model"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, CompareModelsScreen)  # not started
+        said = " ".join(str(s.render()) for s in dialog.query("Static"))
+        assert said.count("No API key for together") == 1, said
+        assert "cannot be used until that is fixed" in said

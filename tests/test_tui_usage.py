@@ -129,3 +129,20 @@ async def test_the_palette_on_the_usage_screen_offers_its_own_commands(chat_serv
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert {"Next range", "Next breakdown", "Cost or tokens", "Close usage"} <= set(titles)
         assert "Regenerate reply" not in titles
+
+
+async def test_f5_without_its_chart_library_says_so_and_the_chat_goes_on(monkeypatch):
+    # An install missing textual-plotext (an old environment): F5 explains, nothing is lost.
+    import sys
+
+    monkeypatch.delitem(sys.modules, "chinwag.tui.screens.usage")
+    monkeypatch.setitem(sys.modules, "textual_plotext", None)  # import fails as if not installed
+    app = make_app()
+    async with app.run_test() as pilot:
+        app.chat.composer.text = "a draft"
+        await pilot.press("f5")
+        await pilot.pause()
+        assert not isinstance(app.screen, UsageScreen)
+        said = [n.message for n in app._notifications]
+        assert any("textual_plotext is not installed" in m and "chinwag usage" in m for m in said), said
+        assert app.chat.composer.text == "a draft"

@@ -202,8 +202,13 @@ class ChinwagApp(ServedApp):
         self.push_screen(HistoryScreen(self.context.store, self.chat.session.conversation.id), chosen)
 
     def action_usage(self) -> None:
-        from chinwag.tui.screens.usage import UsageScreen
-
+        try:
+            from chinwag.tui.screens.usage import UsageScreen
+        except ImportError as error:  # an install without its charts: the chat goes on
+            self.notify(f"The usage screen cannot open: the library {error.name or error} is not installed. "
+                        "Install chinwag again (pip install chinwag) to get it; `chinwag usage` prints the "
+                        "same figures.", severity="error", timeout=10)
+            return
         if not isinstance(self.screen, UsageScreen):
             self.push_screen(UsageScreen(self.context.store, self.settings.prices))
 

@@ -154,7 +154,8 @@ class CompareModelsScreen(ModalScreen[list[Target] | None]):
             provider = self.provider(n)
             missing = self.resolve(provider).missing
             if missing:
-                self.say(f"#error-{n}", f"{provider} cannot be reached: {clean(missing)}")
+                # (The row's note already says what is missing: not said twice.)
+                self.say(f"#error-{n}", "This row cannot be used until that is fixed (or empty its model).")
                 bad = True
                 continue
             chosen.append(Target(provider, model))

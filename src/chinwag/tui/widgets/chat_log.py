@@ -590,7 +590,12 @@ class ChatLog(VerticalScroll):
         at_start = index == 0 and offset <= 0
         def settle() -> None:
             shift = self._settle_heights()
-            if at_end:
+            if self._span(0, n) <= self._viewport:
+                # It all fits: it sits at the bottom as any short chat does. (Left released, the
+                # anchor's offset for the shorter content shown before would stay and push the
+                # rest below the screen.)
+                self.anchor()
+            elif at_end:
                 self.scroll_end(animate=False, immediate=True)
             elif at_start:
                 self.scroll_home(animate=False, immediate=True)
