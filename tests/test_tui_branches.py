@@ -313,3 +313,45 @@ async def test_back_to_a_longer_version_shows_all_of_its_branch(chat_server):
         assert inside == ["m1", "You said: m1", "m2", "You said: m2", "m3", "You said: m3"]
         await pilot.press("down", "down")  # message mode reaches them too
         assert log.selected.content == "m2"
+
+
+async def test_a_new_chat_from_message_mode_types_into_the_composer(chat_server):
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await exchange(pilot, chat_server, "q1")
+        await select(pilot, 0)
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: shown(app) == [], "the new chat")
+        await pilot.press("h", "i")
+        assert chat(app).composer.has_focus and chat(app).composer.text == "hi"
+        assert chat(app).log_view.selected is None
+
+
+async def test_editing_another_message_keeps_the_changes_of_the_first_edit(chat_server):
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await exchange(pilot, chat_server, "q1")
+        await exchange(pilot, chat_server, "q2")
+        await select(pilot, 0)
+        await pilot.press("e")
+        composer = chat(app).composer
+        composer.text = "q1 changed"
+        await select(pilot, 2)
+        await pilot.press("e")  # refused: the change would be lost
+        assert composer.text == "q1 changed" and chat(app).editing.content == "q1"
+        assert any("editing another message" in n.message for n in app._notifications)
+        await pilot.press("escape")  # cancel the first edit: now the second can start
+        await select(pilot, 2)
+        await pilot.press("e")
+        assert composer.text == "q2" and chat(app).editing.content == "q2"
+
+
+async def test_typing_in_message_mode_goes_to_the_composer(chat_server):
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await exchange(pilot, chat_server, "q1")
+        log = await select(pilot, 0)
+        await pilot.press("h", "e", "l", "l", "o")  # h is no key of message mode: back to writing
+        composer = chat(app).composer
+        assert composer.has_focus and composer.text == "hello" and log.selected is None
+        assert chat(app).editing is None  # the e went into the text, it edited nothing

@@ -203,6 +203,8 @@ class ChatScreen(BranchActions, CompareActions, Screen):
         self.end_edit(restore=False)
         self.disarm()
         self.composer.clear()
+        if self.log_view.has_focus or self.log_view.selected is not None:
+            self.action_leave_messages()  # another conversation: the keys go to the composer again
         await self.show_conversation()
         if note:
             self.notify(note, markup=False)
@@ -550,6 +552,11 @@ class ChatScreen(BranchActions, CompareActions, Screen):
             return
         if self.log_view.messages:
             self.action_messages()  # idle: Escape selects the newest message
+
+    @on(ChatLog.Typed)
+    def typed_in_messages(self, event: ChatLog.Typed) -> None:
+        self.action_leave_messages()
+        self.composer.insert(event.character)
 
     async def action_new(self) -> None:
         await self.open_session(self.context.new_session(), "New conversation.")

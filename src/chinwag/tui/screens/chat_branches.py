@@ -82,7 +82,15 @@ class BranchActions:
         if message.role != USER:
             self.notify("Only your own messages can be edited; r asks for another reply.", severity="warning")
             return
-        if self.editing is None:
+        editing = self.editing
+        if editing is not None and editing is not message and (
+                self.composer.text != editing.content or self.session.pending != attachments.of(editing)):
+            # Starting another edit would throw this one's changes away: the user finishes it first.
+            self.notify("You are editing another message: send it (Enter) or cancel it (Escape in the "
+                        "composer) before editing this one.", severity="warning")
+            self.set_focus(self.composer)
+            return
+        if editing is None:
             self._before_edit = (self.composer.text, list(self.session.pending))
         self.editing = message
         self.session.pending = attachments.of(message)

@@ -21,7 +21,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 
+from textual import events
 from textual.binding import Binding
+from textual.message import Message as TextualMessage
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 
@@ -101,6 +103,13 @@ class ChatLog(VerticalScroll):
         Binding("escape", "screen.leave_messages", "Composer", id="message.leave",
                 tooltip="Leave message mode: back to the composer"),
     ]
+
+    class Typed(TextualMessage):
+        """A character no key of message mode takes was typed: it belongs in the composer."""
+
+        def __init__(self, character: str) -> None:
+            super().__init__()
+            self.character = character
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -351,6 +360,14 @@ class ChatLog(VerticalScroll):
         else:
             self.select(self._step(-1, 1), scroll=False)
             self.action_scroll_home()
+
+    def on_key(self, event: events.Key) -> None:
+        # Typing in message mode (entered by mistake, or left on) is not lost: what no key here
+        # takes goes to the composer, which gets the focus back.
+        if event.is_printable and event.character and event.key not in self.screen.active_bindings:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.Typed(event.character))
 
     def on_focus(self) -> None:
         if self.selected is None and self.messages:
