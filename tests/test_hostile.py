@@ -24,9 +24,10 @@ MARKUP = "Markup: [bold red]x[/] and [link=file:///etc/passwd]click[/link] and a
 LITERAL = ["[bold red]x[/]", "[link=file:///etc/passwd]click[/link]", "a lone [/] end"]
 ESCAPES = (
     "clear\x1b[2Jscreen clip\x1b]52;c;aGVsbG8=\x07board title\x1b]0;pwned\x07bar bell\x07nul\x00x "
-    "\x1b[31mred\x1b[0m c1\x9d0;owned\x9c osc\x9b2Jcsi done"
+    "\x1b[31mred\x1b[0m c1\x9d0;owned\x9c osc\x9b2Jcsi done Snip \u202egnp.exe\u202c \u2068x\u2069"
 )
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Controls, and the bidi embeddings/overrides/isolates that reorder what is read ("Trojan Source").
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # What Textual itself writes: colours (SGR) and cursor moves. Anything else came from content.
 OWN_SEQUENCES = re.compile(r"\x1b\[[0-9;]*[mH]")
 
@@ -88,6 +89,7 @@ async def test_escapes_in_a_reply_never_reach_the_terminal_or_text_exports(chat_
         assert_terminal_safe(app)
         shown = rendered_text(app)
         assert "clearscreen" in shown and "titlebar" in shown and "owned" not in shown
+        assert "gnp.exe" in shown
         exports = {fmt: await export_via_tui(pilot, app, fmt, tmp_path / f"out.{fmt}") for fmt in FORMAT_NAMES}
         # Reopened from disk, the reply is just as harmless.
         chat(app).post_message(OpenConversation(app.context.store.load(only_document()["id"])))

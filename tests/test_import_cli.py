@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from import_helpers import (
@@ -23,6 +24,8 @@ from import_helpers import (
 from chinwag import paths
 from chinwag.cli import main
 from chinwag.store import Store
+
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")  # embeddings, overrides, isolates
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -171,12 +174,14 @@ def test_imported_conversations_list_search_and_export(capsys):
 
 
 def test_hostile_titles_and_names_do_not_reach_the_terminal(capsys, tmp_path):
-    evil = chatgpt_conversation(chain("hi \x1b[2J", "there"), current="m2", title="\x1b]52;c;aGk=\x07 pwn\x1b[31m\ud800")
-    export = write_zip(tmp_path / "e.zip", {"\x1b[2Jx/conversations.json": json.dumps([evil, {"mapping": 1, "title": "\x1b]0;t\x07"}])})
+    evil = chatgpt_conversation(chain("hi \x1b[2J", "there"), current="m2",
+                                title="\x1b]52;c;aGk=\x07 pwn\x1b[31m\ud800 Snip \u202egnp.exe\u202c \u2067x\u2069")
+    export = write_zip(tmp_path / "e.zip", {"\x1b[2Jx\u202e/conversations.json": json.dumps([evil, {"mapping": 1, "title": "\x1b]0;t\x07"}])})
     for argv in (["import", "-n", str(export)], ["import", str(export)], ["list"]):
         code, out, err = run(capsys, *argv)
         assert "\x1b" not in out + err and "\x07" not in out + err
-        assert "pwn" in out
+        assert not BIDI_CONTROLS.search(out + err)  # "Snip \u202egnp.exe" would read "Snip exe.png"
+        assert "pwn" in out and "Snip gnp.exe x" in out
 
 
 def test_paths_that_are_not_exports_fail_cleanly(capsys, tmp_path):

@@ -22,9 +22,10 @@ from chinwag.conversation import Conversation
 from chinwag.export import FORMATS
 from chinwag.store import Store
 
-ESCAPES = "t\x1b]52;c;aGVsbG8=\x07i\x1b]0;pwned\x07t\x1b[2Jl\x9b2Je \x9d0;owned\x9c"
+ESCAPES = ("t\x1b]52;c;aGVsbG8=\x07i\x1b]0;pwned\x07t\x1b[2Jl\x9b2Je \x9d0;owned\x9c"
+           " Snip \u202egnp.exe\u202c \u2067isolated\u2069 \u202aLRE\u202b\u202d")  # reordered, "Trojan Source"
 SURROGATE = "lone \ud800 and \udcff half"
-FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def run(*argv: str | bytes, check: bool = True) -> subprocess.CompletedProcess:
@@ -67,6 +68,7 @@ def test_the_document_keeps_the_raw_data(hostile):
 def test_list_shows_titles_and_models_as_plain_text(hostile):
     out = assert_plain(run("list").stdout)
     assert "title titlet" not in out and "lone \ufffd and \ufffd half" in out and "gpt" in out
+    assert "Snip gnp.exe isolated" in out
 
 
 def test_list_json_is_lossless_and_printable(hostile):

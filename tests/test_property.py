@@ -26,17 +26,19 @@ from chinwag.export import FORMATS, render
 from chinwag.store import Store
 from chinwag.tui.messages import OpenConversation
 
-# What a terminal would act on, in text meant for people (newline and tab are fine).
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# What a terminal would act on, in text meant for people (newline and tab are fine), and the
+# bidi embeddings/overrides/isolates that reorder what is read.
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 OWN_SEQUENCES = re.compile(r"\x1b\[[0-9;]*[mH]")  # Textual's own colours and cursor moves
 
 SEQUENCES = [
     "\x1b]52;c;aGVsbG8=\x07", "\x1b]52;c;aGVsbG8=\x1b\\", "\x1b]0;pwned\x07", "\x1b]8;;https://x\x1b\\",
     "\x1b[2J", "\x1b[?1049h", "\x1b[31m", "\x1bc", "\x1bP1$r\x1b\\", "\x9b2J", "\x9d0;owned\x9c", "\x1b",
     "\x1b[", "\x1b]", "\r", "\r\n", "\x07", "\x00", "\x7f", "\ud800", "\udcff", "[bold]", "[/]", "[link=x]",
+    "\u202e", "\u202c", "\u202a", "\u202b", "\u202d", "\u2066", "\u2067", "\u2068", "\u2069",
 ]
 TEXT = st.lists(
-    st.one_of(st.text(max_size=12), st.sampled_from(SEQUENCES), st.sampled_from(["é", "日本", "👍🏽", "مرحبا", "\n"])),
+    st.one_of(st.text(max_size=12), st.sampled_from(SEQUENCES), st.sampled_from(["é", "日本", "👍🏽", "مرحبا", "\u200f", "\n"])),
     max_size=10,
 ).map("".join)
 FINISH = st.sampled_from([None, "stop", "length", INTERRUPTED, CUT_OFF, FAILED])

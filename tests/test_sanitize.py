@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chinwag.sanitize import clean
+
+# Bidi embeddings, overrides and isolates: LRE RLE PDF LRO RLO, LRI RLI FSI PDI.
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+MARKS = "\u200e\u200f\u061c"  # LRM, RLM, ALM: no span, kept
 
 
 @pytest.mark.parametrize(
@@ -29,6 +37,10 @@ from chinwag.sanitize import clean
         ("line1\r\nline2", "line1\nline2"),
         ("progress 10%\rprogress 20%", "progress 10%progress 20%"),  # a lone CR cannot overwrite
         ("vt\x0bff\x0c", "vtff"),
+        ("Snip \u202egnp.exe\u202c title", "Snip gnp.exe title"),  # would read "Snip exe.png title"
+        ("\u202dforced LTR\u202c \u202bembedded RTL\u202c \u202aLRE", "forced LTR embedded RTL LRE"),
+        ("isolates \u2066a\u2069 \u2067b\u2069 \u2068c", "isolates a b c"),
+        ("\u202e\x1b[31mboth\x1b[0m\u2069", "both"),
     ],
 )
 def test_terminal_controls_are_removed(raw, expected):
@@ -58,6 +70,7 @@ def test_newlines_and_tabs_survive():
         "emoji 👩‍👩‍👧‍👦 🇫🇷 ❤️ 👍🏽",
         "wide 日本語のテキスト 한국어 中文",
         "rtl مرحبا بالعالم שלום עולם",
+        "marks: \u05e9\u05dc\u05d5\u05dd\u200f! 1\u200e2 \u0627\u061c-\u0628",  # LRM, RLM, ALM place punctuation
         "combining é (e\u0301) and zero-width joiner a\u200db",
         "math ∑∫√ and box ─│┌┐ and ␛ itself",
     ],
@@ -120,3 +133,32 @@ def test_safe_json_keeps_every_character_but_escapes_what_a_terminal_acts_on():
     assert not any(ch in text for ch in "\x1b\x9b\x9d\x9c\x7f\ud800\u2028")
     text.encode("utf-8")
     assert "é ✓" in text  # readable, not ASCII-escaped
+
+
+NO_CONTROLS = st.characters(blacklist_categories=("Cc", "Cs"))  # what clean leaves alone, bidi aside
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(st.one_of(st.text(NO_CONTROLS, max_size=6), st.sampled_from(list(BIDI + MARKS)),
+                          st.sampled_from(["مرحبا", "שלום", "abc", " ", "\n", "\x1b[2J", "\x9b1m", "\ud800"])),
+                max_size=12).map("".join),
+       st.booleans())
+def test_no_bidi_control_survives_and_nothing_else_is_lost(text, one_line):
+    out = clean(text, one_line=one_line)
+    assert not re.search(f"[{BIDI}]", out)
+    assert clean(out, one_line=one_line) == out
+    without = re.sub(f"[{BIDI}]", "", text)
+    if not re.search(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]", text):  # only bidi to take out: the rest is kept
+        assert out == (" ".join(without.split()) if one_line else without)
+    assert [ch for ch in out if ch in MARKS] == [ch for ch in without if ch in MARKS]  # marks stay, in order
+
+
+def test_safe_json_escapes_bidi_controls_and_keeps_them():
+    import json
+
+    from chinwag.sanitize import safe_json
+
+    data = {"title": "Snip \u202egnp.exe\u202c \u2067x\u2069 \u200f"}
+    text = safe_json(data)
+    assert json.loads(text) == data
+    assert not re.search(f"[{BIDI}]", text) and "\\u202e" in text and "\u200f" in text

@@ -44,7 +44,7 @@ from chinwag.sanitize import clean
 from chinwag.search import MESSAGE_SEPARATOR, Query, fold, like_patterns, match_key, word_key, word_text
 from chinwag.usage import UsageRecord, UsageRow, records
 
-INDEX_VERSION = 3  # bump when the schema or what is indexed changes: older files are rebuilt
+INDEX_VERSION = 4  # bump when the schema or what is indexed changes: older files are rebuilt
 BATCH = 200  # documents written per transaction while syncing (the lock is free in between)
 RACY_NS = 2_000_000_000  # a file changed this recently may change again within one mtime tick
 CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB

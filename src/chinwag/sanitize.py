@@ -7,11 +7,17 @@ window; a lone surrogate (``"\\ud800"`` is valid JSON) makes a strict UTF-8 enco
 
 ``clean`` removes every escape sequence and control character except newline and tab, shows
 a stray ESC visibly as "␛", and replaces lone surrogates (and so undecodable bytes, which
-Python carries as surrogates) with "\ufffd". Printable text (emoji, wide and right-to-left
-scripts) is untouched. ``clean(text, one_line=True)`` also folds all whitespace to single
-spaces, for titles, table cells and notifications. Documents keep the raw data; only what
-is shown or written for people is cleaned. ``safe_json`` writes data losslessly but escapes
-what a terminal could act on.
+Python carries as surrogates) with "\ufffd". It also removes the bidirectional embeddings,
+overrides and isolates (U+202A-U+202E, U+2066-U+2069): they reorder the letters of whatever
+follows them up to the end of a paragraph, so ``"Snip \\u202egnp.exe"`` reads ``Snip exe.png``
+(the "Trojan Source" trick), and a title or a snippet cut short never closes them. The
+direction marks (U+200E, U+200F, U+061C) stay: they are zero-width letters with a direction
+and no span, cannot reverse a word, and right-to-left writing uses them to place punctuation
+and numbers. Printable text (emoji, wide and right-to-left scripts) is untouched.
+``clean(text, one_line=True)`` also folds all whitespace to single spaces, for titles, table
+cells and notifications. Documents keep the raw data; only what is shown or written for
+people is cleaned. ``safe_json`` writes data losslessly but escapes what a terminal could act
+on (the bidi controls included).
 """
 
 from __future__ import annotations
@@ -23,8 +29,12 @@ from typing import Any
 VISIBLE_ESC = "␛"
 REPLACEMENT = "\ufffd"
 
-# Anything worth a second look: C0 controls other than \t and \n, DEL, C1 controls, surrogates.
-_SUSPECT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# The bidirectional formatting that reorders a span: LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI.
+BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+
+# Anything worth a second look: C0 controls other than \t and \n, DEL, C1 controls, bidi
+# embeddings/overrides/isolates, surrogates.
+_SUSPECT = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{BIDI_CONTROLS}\ud800-\udfff]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 _SEQUENCE = re.compile(
@@ -39,12 +49,13 @@ _SEQUENCE = re.compile(
     r"|\x1b[!-/]*[0-OQ-WYZ\\`-~]"
 )
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
 
 
 def clean(text: object, *, one_line: bool = False) -> str:
-    """Text safe to show or print: no escape sequences, no controls but \\n and \\t, no lone
-    surrogates. ``one_line``: every run of whitespace (newlines too) becomes one space."""
+    """Text safe to show or print: no escape sequences, no controls but \\n and \\t, no bidi
+    embeddings, overrides or isolates, no lone surrogates. ``one_line``: every run of
+    whitespace (newlines too) becomes one space."""
     if not isinstance(text, str):
         text = "" if text is None else str(text)
     if text.isprintable():  # the usual case, quickly: no control, surrogate or space but " "
@@ -63,9 +74,10 @@ def clean_paste(text: str) -> str:
     return clean(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-# Inside JSON strings: DEL and C1 (0x9b is a terminal's CSI), lone surrogates, and the line
-# separators some tools treat as newlines. json.dumps already escapes C0 controls.
-_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\ud800-\udfff\u2028\u2029]")
+# Inside JSON strings: DEL and C1 (0x9b is a terminal's CSI), the bidi controls that reorder
+# what is read, lone surrogates, and the line separators some tools treat as newlines.
+# json.dumps already escapes C0 controls.
+_JSON_UNSAFE = re.compile(rf"[\x7f-\x9f{BIDI_CONTROLS}\ud800-\udfff\u2028\u2029]")
 
 
 def safe_json(data: Any, indent: int | None = 2) -> str:
