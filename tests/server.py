@@ -57,7 +57,7 @@ class Recorded:
 
 @dataclass
 class Script:
-    kind: str  # reply, fail, cut_off, malformed, hang, null_content, mid_stream_error, plain_json
+    kind: str  # reply, fail, cut_off, malformed, unreadable_json, hang, null_content, mid_stream_error, plain_json
     text: str = ""
     chunks: int | None = None
     delay: float = 0.0
@@ -310,6 +310,9 @@ class _Handler(BaseHTTPRequestHandler):
         if script.kind == "malformed":
             self._write_chunk(b'data: {"id": "broken", "choices": [{"index": 0, "delta": \n\n')
             return self._end()
+        if script.kind == "unreadable_json":  # valid JSON that Python's json cannot hold
+            self._write_chunk(b"data: " + script.message.encode() + b"\n\n")
+            return self._end()
         if script.kind == "mid_stream_error":
             error = {"message": script.message, "type": "server_error", "param": None, "code": script.code}
             self._event({"error": error})
@@ -478,6 +481,11 @@ class ChatServer:
     def malformed(self, text: str = "Partial reply", times: int = 1) -> None:
         """Stream ``text``, then a frame that is not JSON."""
         self._queue(Script("malformed", text), times)
+
+    def unreadable_json(self, text: str, frame: str) -> None:
+        """Stream ``text``, then ``frame`` as a data line (valid JSON json.loads cannot read:
+        a 5,000-digit number, arrays nested 100,000 deep)."""
+        self._queue(Script("unreadable_json", text, message=frame), 1)
 
     def hang(self, times: int = 1) -> None:
         """Read the request and never answer (until the client hangs up or the server stops)."""

@@ -345,3 +345,12 @@ async def test_a_lone_surrogate_in_a_document_never_breaks_a_request(chat_server
     assert events[-1] == Finished("stop")
     body = chat_server.chat_requests[0].body
     assert body["messages"][0]["content"] == "from JSON \ufffd here" and body["model"] == "chinwag-test\ufffd"
+
+
+@pytest.mark.parametrize("frame", ['{"n": ' + "9" * 5000 + "}", "[" * 100_000 + "]" * 100_000],
+                         ids=["huge-number", "deep"])
+async def test_a_frame_json_cannot_hold_keeps_the_partial_text(chat_server, client, frame):
+    chat_server.unreadable_json("Before the odd frame", frame)
+    events = await collect(client)
+    assert text_of(events) == "Before the odd frame"
+    assert events[-1].kind == c.MALFORMED

@@ -9,6 +9,8 @@ import random
 import resource
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from import_helpers import CHATGPT, CLAUDE, chain, chatgpt_conversation, chatgpt_sample, write_json, write_zip
 
 from chinwag.importers import ExportError, ImportedConversation, Problem, jsonstream, read_export, sources
@@ -197,3 +199,55 @@ def test_a_zip_of_many_small_conversation_files_is_read_in_one_pass(tmp_path):
     members = {f"conversations-{i:03d}.json": one for i in range(3000)}
     items = list(read_export(write_zip(tmp_path / "many.zip", members)))
     assert len(items) == 3000 and not problems(items)
+
+
+# -- numbers the parser cannot hold -----------------------------------------------------------
+
+HUGE = "9" * 5000  # over Python's 4,300-digit int limit: crashed ijson's C parser (ijson 3.6)
+TEXTS = st.text(alphabet=st.sampled_from(['"', "\\", "a", "1", "e", " ", "é"]), max_size=12)
+NUMBERS = st.sampled_from([HUGE, "-" + HUGE, HUGE + ".5", "1." + HUGE, "1e" + "9" * 30, "2.5E-" + "1" * 20])
+LEAVES = st.one_of(st.integers(), st.booleans(), st.none(), TEXTS,
+                   TEXTS.map(lambda t: t + HUGE + t))  # a long run of digits inside a text is text
+
+
+@st.composite
+def elements_with_numbers(draw):
+    out, expected = [], []
+    for _ in range(draw(st.integers(1, 4))):
+        value = draw(st.recursive(LEAVES, lambda inner: st.lists(inner, max_size=3)
+                                  | st.dictionaries(TEXTS, inner, max_size=3), max_leaves=6))
+        text = json.dumps(value)
+        if draw(st.booleans()):
+            number = draw(NUMBERS)
+            text = f'{{"junk": {number}, "value": {text}}}' if draw(st.booleans()) else f"[{text}, {number}]"
+            expected.append(None)
+        else:
+            expected.append(value)
+        out.append(text)
+    return "[" + ", ".join(out) + "]", expected
+
+
+@settings(max_examples=30, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(elements_with_numbers(), st.sampled_from([7, 100, 4096, 256 * 1024]))
+def test_a_number_too_long_to_parse_costs_only_its_element(case, chunk):
+    data, expected = case
+    values, _ = read_bytes(data.encode(), chunk)
+    assert len(values) == len(expected)
+    for value, wanted in zip(values, expected):
+        if wanted is None:
+            assert isinstance(value, Oversized) and "number too long" in value.reason
+        else:
+            assert value == wanted
+
+
+def test_an_export_with_a_huge_number_imports_the_others(tmp_path):
+    first = chatgpt_conversation(chain("first q", "first a"), current="m2", title="First fine")
+    big = chatgpt_conversation(chain("big q", "big a", start=1700000500.0), current="m2", title="Big")
+    last = chatgpt_conversation(chain("last q", "last a", start=1700000900.0), current="m2", title="Last")
+    text = json.dumps([first, big, last]).replace('"title": "Big"', f'"title": "Big", "update_time": 1700000600, "junk": {HUGE}')
+    path = tmp_path / "conversations.json"
+    path.write_text(text)
+    items = list(read_export(path))
+    assert titles(items) == ["First fine", "Last"]
+    (problem,) = problems(items)
+    assert problem.where.endswith("#2") and "number too long" in problem.reason

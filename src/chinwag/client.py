@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the SDK takes over a second to import: load it when first n
 
     from chinwag.model_params import Family
 
+from chinwag import jsonread
 from chinwag.conversation import Message
 from chinwag.reading import MAX_TOKENS
 from chinwag.sanitize import clean, valid_unicode
@@ -227,7 +228,7 @@ class ChatClient:
         """Events from a whole chat.completion JSON body (a 200 that is not a stream)."""
         try:
             data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             yield Failed(MALFORMED, "The server answered with a body that is neither a stream nor valid JSON. "
                                     "No reply text arrived.")
             return
@@ -274,7 +275,7 @@ class ChatClient:
         ``started``: the stream had begun; ``kept``: some reply text had arrived."""
         import openai
 
-        if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):
+        if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)) or jsonread.beyond_python(exc):
             return Failed(MALFORMED, "The server sent a part of the reply that could not be read "
                                      "(not valid JSON)." + _kept(kept))
         if isinstance(exc, openai.APIStatusError):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import tomllib
 from collections.abc import Callable
 from contextlib import suppress
@@ -121,6 +122,10 @@ def _parse(path: Path, text: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: {exc}") from None
+    except ValueError:  # Python's int limit (the only other ValueError tomllib raises)
+        raise ValueError(f"{path}: a number of more than {sys.get_int_max_str_digits():,} digits") from None
+    except RecursionError:
+        raise ValueError(f"{path}: arrays or tables nested too deeply") from None
 
 
 def _mode(path: Path) -> int | None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from chinwag import paths
+from chinwag import jsonread, paths
 from chinwag.fileio import PRIVATE, atomic_write
 
 EFFORTS = ("none", "minimal", "low", "medium", "high")
@@ -178,8 +178,8 @@ def cache_file() -> Path:
 def load_learned(path: Path | None = None) -> dict[str, dict[str, Any]]:
     """{model: Family fields} from the cache; a missing or broken file is an empty memory."""
     try:
-        data = json.loads((path or cache_file()).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = jsonread.loads((path or cache_file()).read_bytes())
+    except (OSError, jsonread.JsonProblem):
         return {}
     models = data.get("models") if isinstance(data, dict) else None
     if not isinstance(models, dict):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chinwag import paths
+from chinwag import jsonread, paths
 from chinwag.conversation import Conversation, FormatError, now_iso
 
 if TYPE_CHECKING:
@@ -59,8 +59,8 @@ def save(draft: str, conversation: Conversation | None = None) -> Path:
 def load() -> Recovered | None:
     """What the last failed save kept, or None (also for a file that is not ours)."""
     try:
-        data: Any = json.loads(recovery_file().read_bytes())
-    except (OSError, ValueError, RecursionError):
+        data: Any = jsonread.loads(recovery_file().read_bytes())
+    except (OSError, jsonread.JsonProblem):
         return None
     if not isinstance(data, dict) or data.get("format") != RECOVERY_FORMAT:
         return None

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from chinwag import fileio, paths
+from chinwag import fileio, jsonread, paths
 from chinwag.conversation import Conversation, FormatError, Message
 from chinwag.fileio import fsync_dir
 from chinwag.index import HEAD, Entry, Index, IndexUnavailable, Progress, Stamp, Summary, entry_of, unreadable_entry
@@ -421,11 +421,9 @@ def _decode(raw: bytes, conv_id: str) -> Conversation:
 def parse(text: str, source: str = "the document") -> Conversation:
     """A conversation from the text of its file, or UnreadableError saying why not."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UnreadableError(f"not valid JSON: line {exc.lineno} column {exc.colno}") from None
-    except RecursionError:
-        raise UnreadableError("not valid JSON: nested too deeply") from None
+        data = jsonread.loads(text)
+    except jsonread.JsonProblem as exc:
+        raise UnreadableError(str(exc)) from None
     try:
         return Conversation.from_dict(data, source)
     except FormatError as exc:

@@ -89,7 +89,7 @@ def _one(item: Any, where: str) -> ImportedConversation | Problem:
                 conversation = parser.parse(item)
             except BadConversation as exc:
                 return Problem(where, f"skipped: {exc}")
-            except (RecursionError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            except (RecursionError, ValueError, ArithmeticError, TypeError, KeyError, AttributeError) as exc:
                 return Problem(where, f"skipped: it could not be read ({type(exc).__name__})")
             conversation.where = where
             return conversation

@@ -12,6 +12,13 @@ bounded by the largest element we agree to build:
 ``Utf8Repair`` sits between the file and the parser: bytes that are not UTF-8 become U+FFFD
 (counted, so the user is told) and a ``\\ud800`` escape of a lone surrogate becomes
 ``\\ufffd``, so one bad character costs one character, not the rest of the file.
+
+It also keeps from the parser any number it cannot turn into a value: yajl's C backend hands
+every integer to Python's int (which refuses more than 4,300 digits) and every other number to
+Decimal (which refuses an exponent of more than 18 digits), and when either raises inside the
+parser the process crashes (ijson 3.6: SystemError or a segmentation fault). Such a number,
+outside a string, is replaced with TOO_LONG (a string no export holds), and the element that
+held it is skipped as Oversized: one conversation lost, not the file or the process.
 """
 
 from __future__ import annotations
@@ -24,6 +31,9 @@ from typing import Any, BinaryIO, Iterator
 import ijson
 
 ELEMENT_LIMIT = 128 * 1024 * 1024
+NUMBER_LIMIT = 4300  # characters in one number (Python's int limit: see the module's docstring)
+EXPONENT_LIMIT = 15  # digits in a number's exponent (Decimal refuses more than 18)
+TOO_LONG = "\x00chinwag: a number too long to read"
 TOKEN_LIMIT = 64 * 1024 * 1024
 DEPTH_LIMIT = 256
 CHUNK = 256 * 1024
@@ -56,6 +66,9 @@ class Utf8Repair:
         self.position = 0  # bytes read from the file
         self.replaced = 0  # undecodable bytes turned into U+FFFD
         self.quiet = 0  # bytes read since the parser last produced an event
+        self.too_long = 0  # numbers replaced with TOO_LONG
+        self._in_string = False  # whether the bytes passed on so far end inside a string
+        self._skip_number = False  # the bytes passed on end in a replaced number: drop the rest of it
 
     def read(self, size: int = -1) -> bytes:
         if size == 0:  # ijson asks for nothing first, to see whether the file gives bytes or text
@@ -79,12 +92,82 @@ class Utf8Repair:
             text = self._decoder.decode(chunk, final)
             self.replaced += _counter[0]
             data, self._held = _repair_escapes(self._held + text.encode("utf-8"), final)
+            data = self._guard_numbers(data, final)
             if data:
                 return data
         return b""
 
+    def _guard_numbers(self, data: bytes, final: bool) -> bytes:
+        """``data`` with each number too long to parse (outside strings) replaced by TOO_LONG;
+        a trailing run that may be part of a number is held back until the rest arrives.
+        Hot: every byte of the file passes here, so the common case is a few C-speed scans."""
+        if self._skip_number:
+            rest = _NUMBER_RUN.match(data)
+            if rest is not None:
+                data = data[rest.end():]
+            self._skip_number = rest is not None and not data and not final
+        if not final and data and data[-1] in _NUMBER_CHARS:
+            tail = _run_left(data, len(data) - 1, NUMBER_LIMIT + 1)
+            if len(data) - tail <= NUMBER_LIMIT:
+                self._held = data[tail:] + self._held
+                data = data[:tail]
+        # Every number too long has a run of over EXPONENT_LIMIT digits: look for those first.
+        flat = data.translate(_DIGITS_AS_ZERO)
+        found = flat.find(_DIGIT_RUN)
+        if found < 0:
+            self._in_string ^= _quotes(data) % 2 == 1
+            return data
+        out, start = bytearray(), 0
+        while found >= 0:
+            left = _run_left(data, found, NUMBER_LIMIT + 1)
+            token = _NUMBER_RUN.match(data, left)
+            assert token is not None
+            found = flat.find(_DIGIT_RUN, token.end())
+            if token.end() - left <= NUMBER_LIMIT and not _LONG_EXPONENT.search(data, left, token.end()):
+                continue  # a long number that parses, or digits in a text
+            self._in_string ^= _quotes(data[start:left]) % 2 == 1
+            out += data[start:left]
+            start = token.end()
+            if self._in_string:  # digits in a text: kept as they are
+                out += data[left:start]
+                continue
+            self.too_long += 1
+            out += _TOO_LONG_JSON
+            self._skip_number = start == len(data) and not final
+        self._in_string ^= _quotes(data[start:]) % 2 == 1
+        out += data[start:]
+        return bytes(out)
+
 
 _counter = [0]
+
+_NUMBER_CHARS = b"-+.0123456789eE"  # what a number is made of (outside strings, also true/false's e)
+_NUMBER_RUN = re.compile(rb"[-+.0-9eE]+")
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_DIGIT_RUN = b"0" * (EXPONENT_LIMIT + 1)
+_LONG_EXPONENT = re.compile(rb"[eE][-+]?[0-9]{%d}" % (EXPONENT_LIMIT + 1))
+_TOO_LONG_JSON = b'"' + TOO_LONG.replace("\x00", "\\u0000").encode("ascii") + b'"'
+
+
+def _quotes(data: bytes) -> int:
+    """The quotes in ``data`` that open or close a string (not ``\\"``); ``data`` starts
+    outside a run of backslashes. A quote after an odd run of backslashes is escaped: counted
+    as (after 1 or more) - (after 2 or more) + (after 3 or more) - ..., each a C-speed count."""
+    count = data.count(b'"')
+    sign, run = -1, b'\\"'
+    while after := data.count(run):
+        count += sign * after
+        sign, run = -sign, b"\\" + run
+    return count
+
+
+def _run_left(data: bytes, index: int, most: int | None = None) -> int:
+    """Where the run of number characters around ``index`` starts (looking back at most
+    ``most`` characters)."""
+    stop = 0 if most is None else max(0, index - most)
+    while index > stop and data[index - 1] in _NUMBER_CHARS:
+        index -= 1
+    return index
 
 
 def _replace(error: UnicodeError) -> tuple[str, int]:
@@ -158,21 +241,47 @@ def elements(reader: Utf8Repair) -> Iterator[Any]:
     an Oversized in place of one that was too big. Numbers come as int or Decimal.
     Raises StreamError when the file is not JSON, or is cut off, from that point on."""
     events = ijson.basic_parse(reader, buf_size=CHUNK)
+    found = [0]  # TOO_LONG values met so far (the reader may have replaced more, further on)
     try:
         first = next(events, None)
         if first is None:
             raise StreamError("the file is empty")
         if first[0] == "start_map":
-            yield _build(first, events, reader)
+            yield _checked(_build(first, events, reader), reader, found)
             return
         if first[0] != "start_array":
             raise StreamError("the file is not a list of conversations")
         for event in events:
             if event[0] == "end_array":
                 return
-            yield _build(event, events, reader)
+            yield _checked(_build(event, events, reader), reader, found)
     except ijson.JSONError as exc:
         raise StreamError(_json_problem(exc, reader)) from None
+    except StreamError:
+        raise
+    except (ValueError, ArithmeticError):  # a number the guard let through (defence in depth)
+        raise StreamError(f"a number that cannot be read near byte {reader.position:,}") from None
+
+
+def _checked(item: Any, reader: Utf8Repair, found: list[int]) -> Any:
+    """``item``, or Oversized when it holds a number replaced with TOO_LONG. Only searched
+    while the reader has replaced more numbers than were found: free for ordinary files."""
+    if reader.too_long <= found[0] or isinstance(item, Oversized):
+        return item
+    count, stack = 0, [item]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif value == TOO_LONG:
+            count += 1
+    if not count:
+        return item
+    found[0] += count
+    return Oversized(f"holds a number too long to read (over {NUMBER_LIMIT:,} characters, or an exponent "
+                     f"of over {EXPONENT_LIMIT} digits)")
 
 
 def _json_problem(exc: Exception, reader: Utf8Repair) -> str:

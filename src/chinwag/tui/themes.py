@@ -49,6 +49,8 @@ def read_theme(path: Path) -> Theme:
         raise ThemeFileError(f"cannot be read ({error.__class__.__name__})") from None
     except tomllib.TOMLDecodeError as error:
         raise ThemeFileError(f"not valid TOML ({error})") from None
+    except (ValueError, RecursionError):  # Python's int limit; nesting deeper than the stack
+        raise ThemeFileError("not TOML we can read (a number too long, or nested too deeply)") from None
     return theme_from_dict(data)
 
 
