@@ -417,3 +417,16 @@ async def test_rename_saves_with_ctrl_s_too(chat_server, three):
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), "back to the history")
     assert json.loads(file_of(old.id).read_text())["title"] == "Saved with ctrl+s"
+
+
+async def test_a_search_that_fails_says_so_instead_of_searching_for_ever(chat_server, three, monkeypatch):
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("year 0 is out of range")
+
+    monkeypatch.setattr(Store, "iter_search", broken)
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_history(pilot, 3)
+        await pilot.press(*"zeppelin")
+        await wait_for(pilot, lambda: count_line(app).startswith("The search failed"), "a line saying so")
+        assert "RuntimeError" not in count_line(app) and "year 0" not in count_line(app)

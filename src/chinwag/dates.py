@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, timezone
 
-ISO_Z = "%Y-%m-%dT%H:%M:%SZ"
+ISO_Z = "%Y-%m-%dT%H:%M:%SZ"  # (strftime's %Y does not pad years before 1000: see utc_text)
+EARLIEST = "0001-01-01T00:00:00Z"  # the first instant a stamp can name
 DAY_FORMS = "YYYY-MM-DD, YYYY-MM, YYYY, today, yesterday, or 7d / 4w (days / weeks ago)"
 
 _RELATIVE = re.compile(r"(\d{1,5})([dw])\Z")
@@ -27,7 +28,10 @@ def parse_day(text: str, today: date | None = None) -> date:
     relative = _RELATIVE.match(value)
     if relative:
         count = int(relative.group(1))
-        return today - timedelta(days=count * (7 if relative.group(2) == "w" else 1))
+        try:
+            return today - timedelta(days=count * (7 if relative.group(2) == "w" else 1))
+        except OverflowError:
+            pass
     found = _ISO_DAY.match(value)
     if found:
         year, month, day = (int(part) if part else 1 for part in found.groups())
@@ -39,9 +43,20 @@ def parse_day(text: str, today: date | None = None) -> date:
 
 
 def local_midnight_utc(day: date) -> str:
-    """The UTC stamp of local midnight at the start of ``day``."""
-    local = datetime(day.year, day.month, day.day).astimezone()
-    return local.astimezone(timezone.utc).strftime(ISO_Z)
+    """The UTC stamp of local midnight at the start of ``day``. At the ends of the range, where
+    the C library cannot place local midnight (year 1 in any zone) or it falls outside years
+    1-9999 in UTC, UTC midnight of the day stands in: the first stamp there is, or the last days."""
+    try:
+        local = datetime(day.year, day.month, day.day).astimezone()
+        return utc_text(local.astimezone(timezone.utc))
+    except (OverflowError, ValueError, OSError):
+        return utc_text(datetime(day.year, day.month, day.day, tzinfo=timezone.utc))
+
+
+def utc_text(when: datetime, sep: str = "T", zone: str = "Z") -> str:
+    """An aware UTC datetime as ``0001-02-03T04:05:06Z``, the year always four digits (as
+    stamps compare as text; ``strftime("%Y")`` gives ``1`` for year 1)."""
+    return when.replace(tzinfo=None, microsecond=0).isoformat(sep) + zone
 
 
 def to_utc(stamp: object) -> datetime | None:
@@ -54,10 +69,13 @@ def to_utc(stamp: object) -> datetime | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc)
+    try:
+        return when.astimezone(timezone.utc)
+    except OverflowError:  # "0001-01-01T00:00+05:00" is in year 0 in UTC: no date we can hold
+        return None
 
 
 def normal_utc(stamp: object) -> str:
     """A stamp in the one form that sorts and compares as text (``…Z``); "" when unreadable."""
     when = to_utc(stamp)
-    return when.strftime(ISO_Z) if when else ""
+    return utc_text(when) if when else ""

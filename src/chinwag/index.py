@@ -711,10 +711,23 @@ class Index:
     def usage(self, since: str | None = None) -> list[UsageRow]:
         """Usage summed per local day, model, provider, persona and estimated-or-not; ``since``
         is a UTC stamp (``…Z``): only replies from then on."""
-        sql = ("SELECT date(bucket, 'localtime') AS day, model, provider, persona, estimated, sum(requests), "
-               "sum(prompt), sum(completion), sum(reasoning), sum(cached) FROM usage "
+        # A bucket at the ends of the range has no local day past 9999-12-31 (SQLite: NULL): its
+        # UTC day stands in; one before 0001-01-01 (SQLite: "0000-12-31") counts on the first day.
+        sql = ("SELECT coalesce(date(bucket, 'localtime'), date(bucket)) AS day, model, provider, persona, "
+               "estimated, sum(requests), sum(prompt), sum(completion), sum(reasoning), sum(cached) FROM usage "
                + ("WHERE bucket >= ? " if since else "")
                + "GROUP BY day, model, provider, persona, estimated")
         params = (since.replace("T", " ").rstrip("Z"),) if since else ()
         rows = self._run(lambda con: con.execute(sql, params).fetchall())
-        return [UsageRow(date.fromisoformat(row[0]), *row[1:4], bool(row[4]), *row[5:]) for row in rows]
+        return [UsageRow(day, *row[1:4], bool(row[4]), *row[5:]) for row in rows
+                if (day := _usage_day(row[0])) is not None]
+
+
+def _usage_day(text: object) -> date | None:
+    """A local day as SQLite gives it; the first day for one before year 1, None for no day."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return date.min if text < "0001" else None

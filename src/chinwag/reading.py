@@ -103,7 +103,7 @@ class Problems:
         value = self.text(data, key, where)
         if value and to_utc(value) is None:
             self.note(f"{where + '.' if where else ''}{key} should be a date and time such as "
-                      "2026-11-24T21:55:00Z, not other text")
+                      "2026-11-24T21:55:00Z, in years 1 to 9999 in UTC")
             return ""
         return value
 

@@ -252,8 +252,8 @@ class ChatSession:
             total=sum(m.is_sent for m in self._before(editing)) + (1 if draft or self.pending else 0),
             draft_tokens=draft_tokens,
             attachment_tokens=attached,
-            last_reasoning=usage.get("reasoning_tokens") if last else None,
-            last_cached=usage.get("cached_tokens") if last else None,
+            last_reasoning=_part(usage, "reasoning_tokens", "reasoning"),
+            last_cached=_part(usage, "cached_tokens", "cached"),
             context_window=info.context_window,
             exact=self.counter.exact,
             fits=window.fits,
@@ -622,3 +622,10 @@ def start_conversation(settings, resolved, persona: PersonaSpec) -> Conversation
         persona=persona.to_persona(),
         settings=persona.settings.over(settings.model_settings),
     )
+
+
+def _part(usage: dict, field: str, name: str) -> int | None:
+    """A reply's reasoning or cached tokens as reports count them (never more than the
+    completion or prompt they are part of); None when the reply has no such field."""
+    use = read_usage(usage)
+    return getattr(use, name) if use is not None and usage.get(field) is not None else None

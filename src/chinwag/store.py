@@ -57,6 +57,17 @@ class StoreError(Exception):
     """Base of the store's errors; the message is meant for a person."""
 
 
+def reason_of(error: BaseException) -> str:
+    """Why a read of the store failed, for a person: a StoreError's own words, an OS error's;
+    anything else is a bug, logged with its traceback and never shown as Python's words."""
+    if isinstance(error, StoreError):
+        return str(error)
+    if isinstance(error, OSError):
+        return _describe(error)
+    log.error("unexpected error reading the conversations", exc_info=error)
+    return "something went wrong inside chinwag (details in the log: chinwag --debug)"
+
+
 class NotFoundError(StoreError, LookupError):
     """No conversation with that id (or the reference matches none, or several)."""
 

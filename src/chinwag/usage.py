@@ -18,7 +18,7 @@ from typing import Any
 
 from chinwag import pricing
 from chinwag.conversation import ASSISTANT, EVENT, Conversation, Message
-from chinwag.dates import to_utc
+from chinwag.dates import to_utc, utc_text
 from chinwag.reading import MAX_TOKENS
 
 FREE_PROVIDERS = frozenset({"ollama"})  # models run on the user's machine: nothing is billed
@@ -62,10 +62,11 @@ def read_usage(usage: Any) -> ReplyUsage | None:
     if not any(name in usage for name in ("prompt_tokens", "completion_tokens")):
         return None
     prompt = _count(usage.get("prompt_tokens"))
-    return ReplyUsage(
+    completion = _count(usage.get("completion_tokens"))
+    return ReplyUsage(  # a part is never counted larger than its whole
         prompt=prompt,
-        completion=_count(usage.get("completion_tokens")),
-        reasoning=_detail(usage, "completion_tokens_details", "reasoning_tokens"),
+        completion=completion,
+        reasoning=min(completion, _detail(usage, "completion_tokens_details", "reasoning_tokens")),
         cached=min(prompt, _detail(usage, "prompt_tokens_details", "cached_tokens")),
         estimated=bool(usage.get("estimated")),
     )
@@ -126,7 +127,7 @@ def _bucket(message: Message, fallback: str) -> str:
     if when is None:
         return "1970-01-01 00:00:00"
     when = when.replace(minute=when.minute - when.minute % BUCKET_MINUTES, second=0, microsecond=0)
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return utc_text(when, " ", "")
 
 
 def records(conv: Conversation) -> list[UsageRecord]:

@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from chinwag.conversation import EVENT, Conversation
 from chinwag.export import ROLE_NAMES
 from chinwag.sanitize import clean
-from chinwag.store import TYPING_MAX_AGE, QueryError, Store, StoreError, Summary
+from chinwag.store import TYPING_MAX_AGE, QueryError, Store, StoreError, Summary, reason_of
 from chinwag.tui.screens.dialogs import Confirm, TextPrompt
 from chinwag.tui.screens.export import open_export
 from chinwag.tui.widgets.history_table import PAGE, HistoryTable, Row, local_time, one_line
@@ -253,8 +253,13 @@ class HistoryScreen(Screen[Conversation | None]):
             self.query_one("#history-preview", Static).update(text)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            self.notify(f"History: {event.worker.error}", severity="error", markup=False)
+        if event.state != WorkerState.ERROR:
+            return
+        reason = clean(reason_of(event.worker.error), one_line=True)
+        if event.worker.group == "search" and self.is_attached:  # not "Searching…" for ever
+            self.query_one("#history-count", Static).update(f"The search failed: {reason}")
+        else:
+            self.notify(f"History: {reason}", severity="error", markup=False)
 
     # -- keys and actions ----------------------------------------------------------
 

@@ -23,7 +23,7 @@ from textual_plotext import PlotextPlot
 
 from chinwag import usage
 from chinwag.sanitize import clean
-from chinwag.store import Store, StoreError
+from chinwag.store import Store, StoreError, reason_of
 from chinwag.usage import Figures, UsageRow
 
 
@@ -172,8 +172,7 @@ class UsageScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
-            error = event.worker.error
-            reason = str(error) if isinstance(error, StoreError) else f"{type(error).__name__}: {error}"
+            reason = reason_of(event.worker.error)
             self.query_one("#usage-note", Static).update(f"Cannot read the usage: {clean(reason)}")
 
     @property

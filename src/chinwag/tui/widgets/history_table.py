@@ -28,7 +28,7 @@ def local_time(stamp: str) -> str:
     """An ISO UTC stamp as local "2026-11-24 21:57"."""
     try:
         return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, OSError):  # (year 1 has no local time west of UTC)
         return clean(str(stamp or "?"))
 
 
