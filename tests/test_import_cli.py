@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -212,3 +213,34 @@ def test_images_and_hidden_nodes_in_the_document(capsys):
     assert runs["messages"][1]["reasoning"].startswith("Reading the table")
     code, out, _ = run(capsys, "export", runs["id"], "--format", "md")
     assert "Here is the chart" in out and "Reading the table" not in out
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+@pytest.mark.parametrize("blocked", ["data home is a file", "conversations is a file"])
+def test_an_unusable_data_folder_is_one_line_about_the_folder(capsys, tmp_path, monkeypatch, blocked, dry_run):
+    """QA2 F13: not one "is in the way" line per conversation blaming its file."""
+    if blocked == "data home is a file":
+        (tmp_path / "data-file").write_text("")
+        monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data-file"))
+    else:
+        paths.conversations_dir().parent.mkdir(parents=True, exist_ok=True)
+        paths.conversations_dir().write_text("")
+    convs = [chatgpt_conversation(chain(f"hi {i}", "there"), current="m2", title=f"Par {i}", conv_id=f"c{i}",
+                                  when=1_700_000_000.0 + i * 1000) for i in range(5)]
+    export = write_json(tmp_path / "par.json", convs)
+    code, out, err = run(capsys, "import", *(["-n"] if dry_run else []), str(export))
+    assert code == 1 and out == ""
+    assert err.splitlines() == [f"chinwag: cannot use {paths.conversations_dir()}: Not a directory"]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes into any folder")
+def test_a_folder_that_cannot_be_written_is_one_line_about_the_folder(capsys, tmp_path):
+    folder = paths.conversations_dir()
+    folder.mkdir(parents=True)
+    folder.chmod(0o500)
+    try:
+        code, out, err = run(capsys, "import", str(CHATGPT))
+    finally:
+        folder.chmod(0o700)
+    assert code == 1 and out == ""
+    assert err.splitlines() == [f"chinwag: cannot use {folder}: Permission denied"]

@@ -10,12 +10,20 @@ hash), so whether it is already here is one file lookup, not a scan of the histo
 
 So importing the same export twice adds nothing, and a newer export of the same account
 adds only what is new in it. A dry run does the same lookups and writes nothing.
+
+A conversations folder that cannot be used (a file in its place or in its path, not
+readable or not writable, a read-only or full file system) stops the import with one
+OSError naming the folder, before the first conversation and whenever a conversation
+fails: it is no single conversation's fault.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator
@@ -55,6 +63,7 @@ def import_export(
     settings that an imported one continues with. Raises ExportError when ``path`` holds
     no export at all."""
     planned: dict[str, set[str]] = {}  # dry run: document id -> message ids it would hold
+    checked = False
     for item in read_export(path):
         if isinstance(item, Problem):
             yield Outcome(WARNING if item.warning else SKIPPED, item.where, reason=item.reason)
@@ -64,11 +73,47 @@ def import_export(
         if not item.messages:
             yield replace(base, status=EMPTY, reason="no messages to import")
             continue
+        if not checked:  # only once there is something to put there: a bad export says so first
+            check_folder(store.root, write=not dry_run)
+            checked = True
         try:
-            yield _import_one(item, base, store, template, planned if dry_run else None)
+            outcome = _import_one(item, base, store, template, planned if dry_run else None)
         except (StoreError, OSError) as exc:
             detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            yield replace(base, status=SKIPPED, reason=f"not saved: {detail}")
+            outcome = replace(base, status=SKIPPED, reason=f"not saved: {detail}")
+        if outcome.status == SKIPPED:  # the folder's fault rather than this conversation's?
+            check_folder(store.root, write=not dry_run, after_failure=True)
+        yield outcome
+
+
+def check_folder(folder: Path, write: bool, after_failure: bool = False) -> None:
+    """Raise an OSError naming ``folder`` when conversations cannot be read there (or, with
+    ``write``, written: the folder is created first). ``after_failure``: a save just failed,
+    so a file system with no free space left counts as unusable too."""
+    try:
+        is_folder = stat.S_ISDIR(os.stat(folder).st_mode)  # a file in the path: NotADirectoryError
+    except FileNotFoundError:
+        if not write:
+            return  # a dry run into a folder still to be made: nothing is there
+        folder.mkdir(parents=True, exist_ok=True)  # EACCES, EROFS, ENOTDIR
+        is_folder = True
+    if not is_folder:
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
+    mode = os.R_OK | os.X_OK | (os.W_OK if write else 0)
+    if not os.access(folder, mode):  # access() also answers EROFS for a read-only mount
+        code = errno.EROFS if write and _read_only_mount(folder) else errno.EACCES
+        raise OSError(code, os.strerror(code), str(folder))
+    if after_failure and write:
+        space = os.statvfs(folder)
+        if space.f_bavail == 0 or (space.f_files and space.f_favail == 0):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(folder))
+
+
+def _read_only_mount(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
 
 
 def _import_one(
