@@ -13,9 +13,9 @@ import pytest
 from documents import saved
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_extreme_json import HUGE_INT, run, write_document
 
 from chinwag import paths
-from chinwag.cli import main
 from chinwag.dates import local_midnight_utc, parse_day
 from chinwag.search import parse_query
 from chinwag.session import _part
@@ -23,7 +23,6 @@ from chinwag.store import Store, reason_of
 from chinwag.usage import read_usage
 
 ZONES = ("UTC", "America/New_York", "Asia/Tokyo", "Pacific/Kiritimati", "Etc/GMT+12")
-HUGE_INT = "9" * 5000
 
 
 @pytest.fixture
@@ -37,16 +36,6 @@ def zone(monkeypatch):
     yield set_zone
     monkeypatch.undo()
     time.tzset()
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def write_document(conv_id: str, text: str) -> None:
-    (paths.conversations_dir() / f"{conv_id}.json").write_text(text, "utf-8")
 
 
 # Any JSON value (and the values JSON cannot carry) in any field of a document.

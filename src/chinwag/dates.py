@@ -10,7 +10,6 @@ import re
 from datetime import date, datetime, timedelta, timezone
 
 ISO_Z = "%Y-%m-%dT%H:%M:%SZ"  # (strftime's %Y does not pad years before 1000: see utc_text)
-EARLIEST = "0001-01-01T00:00:00Z"  # the first instant a stamp can name
 DAY_FORMS = "YYYY-MM-DD, YYYY-MM, YYYY, today, yesterday, or 7d / 4w (days / weeks ago)"
 
 _RELATIVE = re.compile(r"(\d{1,5})([dw])\Z")

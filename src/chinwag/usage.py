@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from datetime import date, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 
 from chinwag import pricing
