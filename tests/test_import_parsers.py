@@ -158,11 +158,22 @@ def test_self_parent_and_current_pointing_at_hidden_or_unknown_nodes():
     assert chatgpt.parse(chatgpt_conversation(chain("q", "a"), current=None)).current == "m2"
 
 
-def test_current_on_an_inner_message_goes_down_to_its_newest_leaf():
-    nodes = chain("q", "a")
-    nodes[2]["children"] = ["x", "y"]
-    nodes += [node("x", "m2", "user", "older", when=1700000010), node("y", "m2", "user", "newer", when=1700000020)]
-    assert chatgpt.parse(chatgpt_conversation(nodes, current="m1")).current == "y"
+def test_the_shown_branch_ends_where_the_export_showed_it_never_below():
+    """ChatGPT shows root -> current_node: the branch ends at current_node, or at its nearest
+    shown ancestor when current_node is hidden (a tool or system node, a thought), never in
+    messages below it, listed as children or not (QA F11)."""
+    nodes = chain("u1", "a1")
+    nodes[2]["children"] = ["tool1"]  # x1 names m2 as parent, m2 does not list it
+    nodes += [node("tool1", "m2", "tool", "output", when=1700000005),
+              node("x1", "m2", "user", "never shown", ["x2"], when=1700000010),
+              node("x2", "x1", "assistant", "never shown either", when=1700000020)]
+    conv = chatgpt.parse(chatgpt_conversation(nodes, current="tool1"))
+    assert conv.current == "m2" and {"x1", "x2"} <= set(by_id(conv))  # kept, as a branch
+    system = [node("sys", "m2", "system", "hidden", ["deeper"]), node("deeper", "sys", "tool", "more")]
+    nodes[2]["children"] = ["sys", "x1"]
+    assert chatgpt.parse(chatgpt_conversation(nodes + system, current="deeper")).current == "m2"
+    assert chatgpt.parse(chatgpt_conversation(nodes, current="m1")).current == "m1"  # an inner message too
+    assert chatgpt.parse(chatgpt_conversation(nodes, current="x2")).current == "x2"
 
 
 def test_a_very_deep_conversation_needs_no_recursion():

@@ -154,8 +154,10 @@ def build_tree(nodes: list[RawNode], current: str | None) -> tuple[list[Imported
     left out). The source's parent pointers are the truth: a parent that is missing makes a
     root, a cycle is cut where it closes, and a hidden node's children hang from its nearest
     shown ancestor; the reasoning of hidden nodes between a reply and that ancestor becomes
-    the reply's. The current node becomes its nearest shown ancestor, then the newest leaf
-    below that; no current node means the newest leaf."""
+    the reply's. The current leaf is the current node, or its nearest shown ancestor when it
+    is hidden: the source showed root -> current node, never what lies below it (a hidden
+    current node's shown "children" are a continuation it did not show). No current node, or
+    none shown above it, means the newest leaf."""
     by_id = {node.id: node for node in nodes}
     parent: dict[str, str | None] = {}
     for node in nodes:
@@ -245,12 +247,10 @@ def _creation_order(children: dict[str | None, list[str]], by_id: dict[str, RawN
     return ordered  # type: ignore[return-value]
 
 
-def _current_leaf(start: str | None, ordered: list[ImportedMessage], children: dict[str | None, list[str]]) -> str | None:
+def _current_leaf(shown: str | None, ordered: list[ImportedMessage], children: dict[str | None, list[str]]) -> str | None:
+    """``shown`` (the end of the branch the source showed), else the newest leaf."""
     if not ordered:
         return None
-    position = {m.id: i for i, m in enumerate(ordered)}
-    if start is None:
+    if shown is None:
         return next(m.id for m in reversed(ordered) if m.id not in children)
-    while children.get(start):
-        start = max(children[start], key=position.__getitem__)
-    return start
+    return shown
