@@ -4,7 +4,11 @@ The documents are the truth; this is a cache in ``<cache dir>/index/``, one SQLi
 conversations folder. Each entry remembers its file's stamp (mtime_ns, size, inode): ``sync``
 re-reads exactly the files whose stamp changed, whoever changed them (another chinwag, an editor,
 a sync from another machine, while chinwag was closed or not), and forgets removed ones. A
-missing, corrupt or older-version index file is deleted and built again from the documents.
+missing, corrupt or older-version index file is deleted and built again from the documents, and
+so is one that SQLite reads but that is not what this version wrote (a table, column, index or
+trigger missing or changed; rows out of step, which shows as a constraint failing): see
+``damaged``. It holds the text of every conversation, so it is as private as they are: the
+folder is 0700, the file and SQLite's -wal, -shm and -journal files 0600 (``private``).
 
 Full text: an FTS5 table with the trigram tokenizer (matches inside words, any case). Its ``alt``
 column holds the text folded (no accents, full case folding) when folding changes it, so
@@ -25,6 +29,7 @@ One Index object per file in a process (``Index.for_root``), shared by threads u
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sqlite3
@@ -47,7 +52,14 @@ from chinwag.usage import UsageRecord, UsageRow, records
 INDEX_VERSION = 4  # bump when the schema or what is indexed changes: older files are rebuilt
 BATCH = 200  # documents written per transaction while syncing (the lock is free in between)
 RACY_NS = 2_000_000_000  # a file changed this recently may change again within one mtime tick
-CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+# Primary result codes that mean the file is not what this version wrote (any extended code of
+# theirs too: SQLITE_CORRUPT_VTAB is FTS5's): SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_SCHEMA,
+# SQLITE_CONSTRAINT (a row this version would never have left: rows out of step), SQLITE_MISMATCH.
+CORRUPT_CODES = {11, 26, 17, 19, 20}
+# SQLITE_ERROR is also our own mistakes and the user's queries: damage only when it says so.
+DAMAGE_MESSAGES = ("no such table", "no such column", "has no column named", "no such index",
+                   "columns but", "vtable constructor failed", "invalid fts5 file format",
+                   "fts5: corrupt", "malformed database schema")
 
 Stamp = tuple[int, int, int]  # st_mtime_ns, st_size, st_ino: any save changes at least one
 Progress = Callable[[int, int], None]  # (documents done, documents to do)
@@ -231,16 +243,103 @@ def index_path(root: Path) -> Path:
     return paths.cache_dir() / "index" / f"conversations-{key}.sqlite3"
 
 
+SQLITE_FILES = ("", "-wal", "-shm", "-journal")  # the file and those SQLite makes beside it
+PRIVATE_FILE, PRIVATE_FOLDER = 0o600, 0o700
+
+
 def _remove(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
+    for suffix in SQLITE_FILES:
         try:
             os.unlink(f"{path}{suffix}")
         except FileNotFoundError:
             pass
 
 
+def damaged(exc: sqlite3.Error) -> bool:
+    """True when ``exc`` says the file is not what this version wrote, so rebuilding it from the
+    documents is the cure. A busy or locked database, a full disk, a read-only folder, an
+    interrupted query are not damage: they keep their own handling."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return False
+    if code & 0xFF in CORRUPT_CODES:
+        return True
+    return code & 0xFF == 1 and any(words in str(exc) for words in DAMAGE_MESSAGES)
+
+
+def private(path: Path) -> None:
+    """Make the index folder 0700 and the file and SQLite's files beside it 0600 (an index made
+    by an older chinwag was 0644 in a 0755 folder). SQLite gives the -wal, -shm and -journal
+    files it creates the database file's own mode, so a file created 0600 keeps them private."""
+    for target, mode in ((path.parent, PRIVATE_FOLDER), *((Path(f"{path}{s}"), PRIVATE_FILE) for s in SQLITE_FILES)):
+        try:
+            if os.stat(target).st_mode & 0o777 != mode:
+                os.chmod(target, mode)
+        except OSError:  # missing, or not ours to change: nothing to tighten
+            pass
+
+
+def _new_file(path: Path) -> None:
+    """Create the (empty: SQLite reads it as a new database) index file 0600 whatever the umask."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), PRIVATE_FILE)
+    except FileExistsError:  # another chinwag was quicker: it made it the same way
+        return
+    os.close(fd)
+
+
 # The types of a docs row as written (id, 6 texts, messages, tokens, no error, read_only, stamp).
 _ROW_TYPES = (bytes, *(str,) * 6, int, int, type(None), int, int, int, int)
+
+
+_OBJECTS = ("meta", "docs", "text", "words", "heads", "vocab", "vocab_text", "vocab_added", "usage",
+            "usage_doc", "usage_bucket")  # what SCHEMA makes (FTS5's own tables are its business)
+
+
+
+
+def _schema(con: sqlite3.Connection) -> tuple[list[tuple], set[str]]:
+    """Our objects as created (type, name, table, SQL) and the names of every object (FTS5's
+    own tables only by name: their SQL is FTS5's business and may differ between versions)."""
+    rows = con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+    return sorted(row for row in rows if row[1] in _OBJECTS), {row[1] for row in rows}
+
+
+@functools.cache
+def _expected_schema() -> tuple[list[tuple], set[str]]:
+    """The schema as this version creates it (made once, in memory)."""
+    con = sqlite3.connect(":memory:")
+    try:
+        con.executescript(SCHEMA)
+        return _schema(con)
+    finally:
+        con.close()
+
+
+def _schema_ok(con: sqlite3.Connection) -> bool:
+    ours, names = _schema(con)
+    expected_ours, expected_names = _expected_schema()
+    return ours == expected_ours and expected_names <= names
+
+
+# Tables that hold one row per indexed document, written together (one row per word for vocab).
+_IN_STEP = """SELECT
+    (SELECT count(*) FROM docs WHERE error IS NULL), (SELECT count(*) FROM text_docsize),
+    (SELECT count(*) FROM words_docsize), (SELECT count(*) FROM text_content),
+    (SELECT max(rowid) FROM text_docsize), (SELECT max(rowid) FROM heads),
+    (SELECT min(rowid) FROM text_docsize), (SELECT min(rowid) FROM heads),
+    (SELECT count(*) FROM vocab), (SELECT count(*) FROM vocab_text_docsize),
+    (SELECT min(doc) FROM usage) >= (SELECT min(rowid) FROM docs),
+    (SELECT max(doc) FROM usage) <= (SELECT max(rowid) FROM docs)"""
+
+
+def _in_step(con: sqlite3.Connection) -> bool:
+    """The tables agree with each other (cheap aggregates, at open): rows deleted from one of
+    them, or moved, make the file something this version did not write."""
+    docs, texts, words, contents, text_max, head_max, text_min, head_min, vocab, vocab_text, low, high = \
+        con.execute(_IN_STEP).fetchone()
+    return (docs == texts == words == contents and (text_max, text_min) == (head_max, head_min) and vocab == vocab_text
+            and low != 0 and high != 0)
 
 
 def _row(row: tuple) -> tuple[Summary, Stamp]:
@@ -337,21 +436,26 @@ class Index:
     def _open(self) -> sqlite3.Connection:
         if self.path is not None:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER)
+                private(self.path)
                 if not self.path.exists():
-                    return self._create(str(self.path))
+                    return self._create(self.path)
                 con = self._connect(str(self.path))
-                if self._current(con):
-                    return con
+                try:
+                    if self._current(con):
+                        return con
+                except sqlite3.DatabaseError:
+                    con.close()
+                    raise
                 con.close()
                 self.rebuilds += 1
                 _remove(self.path)
-                return self._create(str(self.path))
+                return self._create(self.path)
             except sqlite3.DatabaseError as exc:
-                if getattr(exc, "sqlite_errorcode", None) in CORRUPT_CODES:
+                if damaged(exc):
                     self.rebuilds += 1
                     _remove(self.path)
-                    return self._create(str(self.path))
+                    return self._create(self.path)
                 if isinstance(exc, sqlite3.OperationalError) and "fts5" in str(exc):
                     raise IndexUnavailable(f"this Python's SQLite cannot index text ({exc})") from None
                 self.path = None  # cannot open the file there: work in memory
@@ -368,13 +472,16 @@ class Index:
 
     @staticmethod
     def _current(con: sqlite3.Connection) -> bool:
+        """The file is what this version writes: its version, folding and schema."""
         if con.execute("PRAGMA user_version").fetchone()[0] != INDEX_VERSION:
             return False
         row = con.execute("SELECT value FROM meta WHERE key = 'folding'").fetchone()
-        return row is not None and row[0] == FOLDING
+        return row is not None and row[0] == FOLDING and _schema_ok(con) and _in_step(con)
 
-    def _create(self, target: str) -> sqlite3.Connection:
-        con = self._connect(target)
+    def _create(self, target: Path | str) -> sqlite3.Connection:
+        if isinstance(target, Path):
+            _new_file(target)
+        con = self._connect(str(target))
         try:
             con.executescript(f"BEGIN; {SCHEMA} INSERT INTO meta VALUES('folding', '{FOLDING}'); "
                               f"PRAGMA user_version = {INDEX_VERSION}; COMMIT;")
@@ -384,12 +491,13 @@ class Index:
         return con
 
     def _run(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
-        """``work(connection)`` under the lock; a damaged file is replaced and ``work`` run again."""
+        """``work(connection)`` under the lock; a damaged file (``damaged``) is replaced and
+        ``work`` run again, once: a second failure is raised."""
         with self.lock:
             try:
                 return work(self.con)
             except sqlite3.DatabaseError as exc:
-                if getattr(exc, "sqlite_errorcode", None) not in CORRUPT_CODES:
+                if self.path is None or not damaged(exc):
                     raise
                 self.reset()
                 return work(self.con)
