@@ -360,3 +360,47 @@ def test_two_processes_writing_the_same_conversation_lose_nothing(tmp_path):
     contents = [m.content for m in Store(root).load(conv.id).messages]
     assert sorted(contents) == sorted(["start"] + [f"{n}-{i}" for n in ("one", "two") for i in range(count)])
     assert [c for c in contents if c.startswith("one")] == [f"one-{i}" for i in range(count)]
+
+
+def _blocked_on(path) -> bool:
+    """A flock waiter is queued on the file at ``path`` (Linux: /proc/locks marks them "->")."""
+    inode = os.stat(path).st_ino
+    with open("/proc/locks") as locks:
+        return any(line.split()[1] == "->" and line.split()[6].endswith(f":{inode}") for line in locks)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/locks"), reason="needs /proc/locks to see a waiter")
+def test_a_save_waiting_on_a_deleted_conversations_lock_never_shares_the_lock(store):
+    """delete removes the lock file while holding it; a save that was waiting on that file
+    must lock the one now at the path, or it and a newcomer would both hold "the" lock."""
+    import fcntl
+    import threading
+
+    conv = Conversation(title="t")
+    conv.add(Message(USER, "hi"))
+    store.save(conv)
+    lock_path = store.root / f".{conv.id}.lock"
+    inside, done = threading.Event(), threading.Event()
+
+    def waiter() -> None:
+        with store._lock(conv.id):
+            inside.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=waiter)
+    with store._lock(conv.id):
+        thread.start()
+        for _ in range(10_000):
+            if _blocked_on(lock_path):
+                break
+            time.sleep(0.001)
+        lock_path.unlink()  # what delete does while it holds the lock
+    assert inside.wait(10)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)  # a newcomer
+    try:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(fd)
+        done.set()
+        thread.join()

@@ -348,13 +348,33 @@ class Store:
 
     @contextmanager
     def _lock(self, conv_id: str) -> Iterator[None]:
-        """Hold an exclusive lock on ``.<id>.lock`` so two processes do not interleave."""
+        """Hold an exclusive lock on ``.<id>.lock`` so two processes do not interleave.
+
+        The lock file stays beside its document for as long as the document exists: every
+        chinwag since the first locks that same path, so moving or cleaning up lock files would
+        let a chinwag still running an older version and this one both believe they hold the
+        lock. ``delete`` removes it with the document; whoever was waiting on the removed file
+        then finds it is no longer the one at that path and locks the one that is."""
         if fcntl is None or not self.root.is_dir():
             yield
             return
-        fd = os.open(self.root / f".{conv_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        path = self.root / f".{conv_id}.lock"
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                held = os.fstat(fd)
+                try:
+                    now = os.stat(path)
+                except FileNotFoundError:
+                    now = None
+            except BaseException:
+                os.close(fd)
+                raise
+            if now is not None and (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
+                break
+            os.close(fd)  # removed (or replaced) while we waited: lock the file there now
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
             os.close(fd)  # releases the lock
