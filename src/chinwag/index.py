@@ -323,23 +323,23 @@ def _schema_ok(con: sqlite3.Connection) -> bool:
 
 
 # Tables that hold one row per indexed document, written together (one row per word for vocab).
+# Only counts of small rows, and min/max (each its own subquery: two in one SELECT scan the table).
 _IN_STEP = """SELECT
     (SELECT count(*) FROM docs WHERE error IS NULL), (SELECT count(*) FROM text_docsize),
-    (SELECT count(*) FROM words_docsize), (SELECT count(*) FROM text_content),
-    (SELECT max(rowid) FROM text_docsize), (SELECT max(rowid) FROM heads),
-    (SELECT min(rowid) FROM text_docsize), (SELECT min(rowid) FROM heads),
+    (SELECT count(*) FROM words_docsize),
+    (SELECT max(rowid) FROM text_docsize), (SELECT max(rowid) FROM heads), (SELECT max(rowid) FROM text_content),
+    (SELECT min(rowid) FROM text_docsize), (SELECT min(rowid) FROM heads), (SELECT min(rowid) FROM text_content),
     (SELECT count(*) FROM vocab), (SELECT count(*) FROM vocab_text_docsize),
     (SELECT min(doc) FROM usage) >= (SELECT min(rowid) FROM docs),
     (SELECT max(doc) FROM usage) <= (SELECT max(rowid) FROM docs)"""
 
 
 def _in_step(con: sqlite3.Connection) -> bool:
-    """The tables agree with each other (cheap aggregates, at open): rows deleted from one of
-    them, or moved, make the file something this version did not write."""
-    docs, texts, words, contents, text_max, head_max, text_min, head_min, vocab, vocab_text, low, high = \
-        con.execute(_IN_STEP).fetchone()
-    return (docs == texts == words == contents and (text_max, text_min) == (head_max, head_min) and vocab == vocab_text
-            and low != 0 and high != 0)
+    """The tables agree with each other (cheap aggregates, at open: ~1 ms at 3,000 documents):
+    rows deleted from one of them, or moved, make the file something this version did not write."""
+    docs, texts, words, *ends, vocab, vocab_text, low, high = con.execute(_IN_STEP).fetchone()
+    return (docs == texts == words and len(set(ends[:3])) == 1 and len(set(ends[3:])) == 1
+            and vocab == vocab_text and low != 0 and high != 0)
 
 
 def _row(row: tuple) -> tuple[Summary, Stamp]:
