@@ -178,7 +178,11 @@ def test_the_log_is_private_even_when_it_existed_and_after_rotation(restore_logg
     path.parent.mkdir(parents=True)
     path.write_text("old line\n")
     os.chmod(path, 0o644)
+    older = path.with_name("chinwag.log.3")  # rotated by an older chinwag, which made them 0644
+    older.write_text("an older line\n")
+    os.chmod(older, 0o644)
     logs.setup_logging()
+    assert stat.S_IMODE(older.stat().st_mode) == 0o600
     logging.getLogger("chinwag.test").warning("a line")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     logs._handler.doRollover()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from contextlib import suppress
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -128,6 +129,9 @@ def setup_logging(debug: bool = False) -> Path:
         root.removeHandler(_handler)
         _handler.close()
     _handler = PrivateRotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    for n in range(1, _handler.backupCount + 1):  # older logs an older chinwag left 0644
+        with suppress(OSError):
+            os.chmod(f"{path}.{n}", 0o600)
     _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     _handler.addFilter(RedactingFilter())
     root.addHandler(_handler)
