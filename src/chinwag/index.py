@@ -296,8 +296,6 @@ _OBJECTS = ("meta", "docs", "text", "words", "heads", "vocab", "vocab_text", "vo
             "usage_doc", "usage_bucket")  # what SCHEMA makes (FTS5's own tables are its business)
 
 
-
-
 def _schema(con: sqlite3.Connection) -> tuple[list[tuple], set[str]]:
     """Our objects as created (type, name, table, SQL) and the names of every object (FTS5's
     own tables only by name: their SQL is FTS5's business and may differ between versions)."""
