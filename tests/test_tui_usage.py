@@ -111,7 +111,10 @@ def test_snapshot_of_the_usage_screen(snap_compare, documents):
                               theme="chinwag-dark"))
 
     async def opened(pilot) -> None:
-        await open_usage(pilot)
+        screen = await open_usage(pilot)
+        # the files are checked in a worker that draws the table again when done: the picture
+        # is of the table after that redraw has been laid out, not of whichever came first
+        await wait_for(pilot, lambda: screen.checked, "the files checked")
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=(140, 45), run_before=opened)
