@@ -162,3 +162,21 @@ async def test_the_export_dialog_includes_reasoning_only_when_ticked(server, tmp
             await wait_for(pilot, lambda n=name: (tmp_path / n).exists(), "export written")
     assert "HIDDEN-STEP" not in (tmp_path / "plain.md").read_text()
     assert "HIDDEN-STEP" in (tmp_path / "thinking.md").read_text()
+
+
+async def test_the_palette_removes_a_chosen_file_with_text_in_the_composer(server, tmp_path):
+    one, two = tmp_path / "one.txt", tmp_path / "[b]two.txt"  # a name that looks like markup
+    one.write_text("first file")
+    two.write_text("second file")
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        for path in (one, two):
+            await send(pilot, f"/file {path}")
+            await wait_for(pilot, lambda n=path.name: any(n in c for c in chips(app)), "chip")
+        chat(app).composer.text = "my message"
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Remove attachment: [b]two")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(chips(app)) == 1, "chip removed")
+        assert "one.txt" in chips(app)[0] and chat(app).composer.text == "my message"

@@ -14,6 +14,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.markup import escape
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
@@ -664,7 +665,13 @@ class ChatScreen(BranchActions, CompareActions, Screen):
 
     def commands(self) -> list[SystemCommand]:
         """What the command palette offers on this screen."""
-        return [
+        # Each waiting file can be taken out from the keyboard, whatever the composer holds.
+        # (Titles are read as markup: a file name is the user's text.)
+        removals = [SystemCommand(f"Remove attachment: {escape(clean(a.label, one_line=True))}",
+                                  "Take this file out of the next message",
+                                  lambda i=i: self.post_message(AttachmentBar.Removed(i)))
+                    for i, a in enumerate(self.session.pending)]
+        return removals + [
             SystemCommand("Send message", "Send what is in the composer", self.composer.action_submit),
             SystemCommand("Stop reply", "Stop the streaming reply and keep what arrived", self.action_stop),
             SystemCommand("New conversation", "Start a new conversation", self.action_new),
