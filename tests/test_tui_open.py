@@ -157,3 +157,54 @@ async def test_opening_a_conversation_counts_its_tokens_once(chat_server):
         assert counted == [""]
         screen.composer.text = "a draft"  # typing still counts (once the keys stop)
         await wait_for(pilot, lambda: counted[-1:] == ["a draft"], "the draft counted")
+
+
+def varied_conversation(count: int) -> Conversation:
+    """Messages of many heights (wrapped paragraphs, lists, code), whose estimated heights are off."""
+    conversation = Conversation(title="varied")
+    for n in range(count):
+        words = " ".join(f"word{(n * 7 + k) % 97}" for k in range(8 + (n * 37) % 90))
+        extra = "\n\n```python\nfor x in y:\n    print(x)\n```\n\n- one\n- two `code`" if n % 5 == 1 else ""
+        conversation.add(Message(USER if n % 2 == 0 else ASSISTANT, f"{n}: {words}.{extra}"))
+    return conversation
+
+
+def _row(log, y: float) -> tuple[int, int, int]:
+    """(message index, line within it or -1 for the margin above it, its height) at content row y."""
+    for view in log.views():
+        region = view.virtual_region
+        index = log.messages.index(view.message)
+        if y < region.y:
+            return index, -1, region.height
+        if y < region.bottom:
+            return index, int(y - region.y), region.height
+    raise AssertionError(f"no message at row {y}")
+
+
+async def test_paging_down_at_a_normal_pace_shows_every_line(chat_server):
+    # Outside QA saw lines skipped by PageDown pressed every 0.3 s in a real terminal. Each page
+    # must start at most one line after the previous page's last line (rows as drawn). (This
+    # pilot version passes on the code before the fix too: it guards, it did not find the bug.)
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE) as pilot:
+        conversation = varied_conversation(600)
+        chat(app).post_message(OpenConversation(conversation))
+        log = chat(app).query_one(ChatLog)
+        await wait_for(pilot, lambda: log.views() and log.views()[-1].message is conversation.messages[-1], "the newest")
+        log.focus()
+        await pilot.press("ctrl+home")
+        await pilot.pause(0.5)
+        height = log.scrollable_content_region.height
+        last = _row(log, log.scroll_offset.y + height - 1)  # (scroll_offset: the rows as drawn)
+        for _ in range(12):
+            await pilot.press("pagedown")
+            await pilot.pause(0.3)
+            # (On a loaded machine the page's scroll may still be moving: read where it lands.)
+            await wait_for(pilot, lambda: not app.animator.is_being_animated(log, "scroll_y")
+                           and not log._pending and not log._lock.locked(), "the page landed")
+            first = _row(log, log.scroll_offset.y)
+            index, line, lines = last
+            after = (index, line + 1) if line + 1 < lines else (index + 1, -1)
+            assert first[:2] <= after, f"skipped from {last} to {first}"
+            last = _row(log, log.scroll_offset.y + height - 1)
+        assert last[0] > 20  # it did go down page by page
