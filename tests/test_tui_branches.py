@@ -40,14 +40,19 @@ async def select(pilot, index: int) -> ChatLog:
     return log
 
 
+async def start_edit(pilot, index: int):
+    """Message mode on the message at ``index``, then ``e``: its text comes into the composer."""
+    await select(pilot, index)
+    await pilot.press("e")
+    return chat(pilot.app).composer
+
+
 async def test_edit_and_resend_keeps_both_branches_and_switching_changes_the_next_request(chat_server):
     app = make_app(chat_server)
     async with app.run_test(size=SIZE) as pilot:
         await exchange(pilot, chat_server, "q1")
         await exchange(pilot, chat_server, "q2")
-        await select(pilot, 0)
-        await pilot.press("e")
-        composer = chat(app).composer
+        composer = await start_edit(pilot, 0)
         assert composer.text == "q1" and composer.has_focus and "Editing" in str(composer.border_title)
         composer.text = "q1 edited"
         await pilot.press("enter")
@@ -299,9 +304,7 @@ async def test_back_to_a_longer_version_shows_all_of_its_branch(chat_server):
     async with app.run_test(size=SIZE) as pilot:
         for text in ("m1", "m2", "m3"):
             await exchange(pilot, chat_server, text)
-        await select(pilot, 0)
-        await pilot.press("e")
-        chat(app).composer.text = "m1 edited"
+        (await start_edit(pilot, 0)).text = "m1 edited"
         await pilot.press("enter")
         await wait_for(pilot, lambda: shown(app) == ["m1 edited", "You said: m1 edited"] and not replying(app),
                        "the edited branch")
@@ -332,9 +335,7 @@ async def test_editing_another_message_keeps_the_changes_of_the_first_edit(chat_
     async with app.run_test(size=SIZE) as pilot:
         await exchange(pilot, chat_server, "q1")
         await exchange(pilot, chat_server, "q2")
-        await select(pilot, 0)
-        await pilot.press("e")
-        composer = chat(app).composer
+        composer = await start_edit(pilot, 0)
         composer.text = "q1 changed"
         await select(pilot, 2)
         await pilot.press("e")  # refused: the change would be lost

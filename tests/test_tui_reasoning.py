@@ -34,6 +34,13 @@ def chips(app) -> list[str]:
     return [str(c.render()) for c in chat(app).query(AttachmentChip)]
 
 
+async def attach(pilot, *paths) -> None:
+    """Attach each file with /file and wait for its chip."""
+    for path in paths:
+        await send(pilot, f"/file {path}")
+        await wait_for(pilot, lambda n=path.name: any(n in c for c in chips(pilot.app)), "chip")
+
+
 async def test_thinking_is_open_while_it_streams_then_folds_when_the_reply_starts(server):
     server.reply("Paris.", reasoning="France's capital city is Paris, " * 6, delay=0.03)
     app = make_app(server, model="o3")
@@ -110,9 +117,7 @@ async def test_a_file_alone_can_be_sent_and_backspace_removes_a_chip(server, tmp
     two.write_text("second file")
     app = make_app(server)
     async with app.run_test(size=SIZE) as pilot:
-        for path in (one, two):
-            await send(pilot, f"/file {path}")
-            await wait_for(pilot, lambda n=path.name: any(n in c for c in chips(app)), "chip")
+        await attach(pilot, one, two)
         chat(app).composer.focus()
         await pilot.press("backspace")
         await wait_for(pilot, lambda: len(chips(app)) == 1, "chip removed")
@@ -170,9 +175,7 @@ async def test_the_palette_removes_a_chosen_file_with_text_in_the_composer(serve
     two.write_text("second file")
     app = make_app(server)
     async with app.run_test(size=SIZE) as pilot:
-        for path in (one, two):
-            await send(pilot, f"/file {path}")
-            await wait_for(pilot, lambda n=path.name: any(n in c for c in chips(app)), "chip")
+        await attach(pilot, one, two)
         chat(app).composer.text = "my message"
         await pilot.press("ctrl+p")
         await pilot.press(*"Remove attachment: [b]two")
