@@ -54,7 +54,7 @@ async def test_compare_streams_two_providers_side_by_side_and_keeps_both(chat_se
         await wait_for(pilot, lambda: all(c.body.source for c in view.columns), "text in both columns")
         assert any(c.streaming for c in view.columns)
         await wait_for(pilot, lambda: not view.streaming, "both finished")
-        assert not replying(app)
+        await wait_for(pilot, lambda: not replying(app), "the workers to end")
         for column in view.columns:
             stats = str(column.stats.render())
             assert "first token" in stats and "tokens" in stats and "$" in stats, stats
