@@ -75,7 +75,7 @@ async def test_the_screen_agrees_with_usage_json(documents, capsys):
         assert last[:3] == ["Total", f"{total['requests']:,}", f"~{total['prompt_tokens']:,}"]
         assert last[-1] == cost
         today = text_of(screen, "#usage-today")  # 10 March: ollama's reply only (free)
-        assert "~$" not in today and "$0.00" in today and "1 replies" in today
+        assert "~$" not in today and "$0.00" in today and "1 reply" in today
 
 
 async def test_keys_switch_range_breakdown_and_metric(documents):
@@ -149,3 +149,12 @@ async def test_f5_without_its_chart_library_says_so_and_the_chat_goes_on(monkeyp
         said = [n.message for n in app._notifications]
         assert any("textual_plotext is not installed" in m and "chinwag usage" in m for m in said), said
         assert app.chat.composer.text == "a draft"
+
+
+def test_cost_axis_labels_tell_small_amounts_apart():
+    from chinwag.tui.screens.usage import ticks
+
+    _, labels = ticks([0.00003], "cost")  # one short chat with a cheap model
+    assert labels[0] == "$0.00" and labels[-1] == "$0.000030" and len(set(labels)) == 5
+    assert len(set(ticks([0.004], "cost")[1])) == 5
+    assert ticks([12.5], "cost")[1][-1] == "$12.50"

@@ -7,6 +7,7 @@ the range (r), the breakdown (g) and cost or tokens (c); nothing here reads a do
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -69,9 +70,12 @@ def buckets(today: date, chosen: Range) -> list[date]:
 
 
 def short_number(value: float, metric: str) -> str:
-    """An axis label: ``$1.25``, ``$0.0040``, ``12.5M``, ``830k``."""
+    """An axis label: ``$1.25``, ``$0.0040``, ``$0.000030``, ``12.5M``, ``830k``."""
     if metric == "cost":
-        return f"${value:,.2f}" if value >= 0.1 or value == 0 else f"${value:.4f}"
+        if value >= 0.1 or value <= 0:
+            return f"${value:,.2f}"
+        # Two significant digits, however small: a chat's cents of a cent still read apart.
+        return f"${value:.{min(10, 1 - math.floor(math.log10(value)))}f}"
     for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if value >= limit:
             return f"{value / limit:.3g}{suffix}"
@@ -89,7 +93,7 @@ def period_card(title: str, figures: Figures) -> Text:
     text.append(title + "\n", style="bold")
     text.append(usage.format_cost(figures) + "\n")
     text.append(f"{tokens_text(figures, figures.tokens)} tokens\n", style="dim")
-    text.append(f"{figures.requests:,} replies", style="dim")
+    text.append(f"{figures.requests:,} repl{'y' if figures.requests == 1 else 'ies'}", style="dim")
     return text
 
 
