@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from bench_list import timed  # noqa: E402
 from make_conversations import RARE_WORD, generate  # noqa: E402
 
 # "weather" is in every conversation like "coffee", but its trigrams (wea eat ath the her) are
@@ -48,19 +49,10 @@ def load() -> str:
     return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def median_time(fn, repeat: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
-
-
 def process_time(argv: list[str], repeat: int) -> float:
     def run() -> None:
         subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return median_time(run, repeat)[0]
+    return timed(run, repeat)[0]
 
 
 # -- wave 1's search: read every file, substring test, parse the candidates --------------------
@@ -144,30 +136,30 @@ def main() -> None:
         from chinwag.store import Store
 
         root = paths.conversations_dir()
-        made, _ = median_time(lambda: generate(root, args.count, args.messages), 1)
+        made, _ = timed(lambda: generate(root, args.count, args.messages), 1)
         time.sleep(2.1)  # files younger than 2 s are read again at every listing (coarse mtimes): let them age
         size = sum(p.stat().st_size for p in root.iterdir()) / 1e6
         print(f"{args.count:,} conversations x {args.messages} messages ({size:.0f} MB), generated in {made:.1f} s\n")
 
         store = Store(root)
-        build, _ = median_time(store.list, 1)
+        build, _ = timed(store.list, 1)
         index_mb = store.index.path.stat().st_size / 1e6
         print(f"first index build (reads and counts every file): {build:8.1f} s   (index file {index_mb:.0f} MB)")
         conv = store.load(store.list()[len(store.list()) // 2].id)
         conv.add_user("one more message about a zeppelin")
-        saved, _ = median_time(lambda: store.save(conv), 1)
-        again, read = median_time(lambda: store.sync(), 1)
+        saved, _ = timed(lambda: store.save(conv), 1)
+        again, read = timed(lambda: store.sync(), 1)
         print(f"one save, index updated with it:                  {saved * 1000:8.1f} ms")
         print(f"the next listing's check of every stamp:          {again * 1000:8.1f} ms ({read} file read again)")
-        warm, _ = median_time(store.sync, args.repeat)
+        warm, _ = timed(store.sync, args.repeat)
         print(f"  (the same check with nothing changed:           {warm * 1000:8.1f} ms)\n")
 
         print(f"{'search per keystroke (warm index)':40}{'index':>10}{'scan':>11}{'ratio':>9}  hits")
         for label, query in QUERIES:
-            took, hits = median_time(lambda: keystroke(store, query), args.repeat)
-            scan, _ = median_time(lambda: scan_search(root, query.strip('"')), 1)
+            took, hits = timed(lambda: keystroke(store, query), args.repeat)
+            scan, _ = timed(lambda: scan_search(root, query.strip('"')), 1)
             print(f"  {label + ' ' + query:38}{took * 1000:8.1f}ms{scan * 1000:9.0f}ms{took / scan:8.3f}x  {hits:,}")
-        fresh, _ = median_time(lambda: len(store.search(RARE_WORD)), args.repeat)
+        fresh, _ = timed(lambda: len(store.search(RARE_WORD)), args.repeat)
         print(f"  {'rare word, stamps checked first':38}{fresh * 1000:8.1f}ms   (a search after a pause > 1 s)\n")
 
         chinwag = [sys.executable, "-m", "chinwag"]

@@ -307,8 +307,8 @@ async def test_reasoning_is_saved_apart_and_never_sent_back(server):
     assert {"role": "assistant", "content": "You said: one two three"} in server.chat_requests[-1].body["messages"]
 
 
-async def test_reasoning_of_a_stopped_reply_is_kept(server):
-    server.reply("never seen", reasoning="thinking " * 40, delay=0.02)
+async def stop_while_thinking(server):
+    """A session on o3 whose first reply is stopped at its first reasoning event."""
     session = make_session(server, "o3")
     session.submit("hi")
     message = session.conversation.add_assistant("", session.model)
@@ -317,6 +317,12 @@ async def test_reasoning_of_a_stopped_reply_is_kept(server):
         if isinstance(event, api.Reasoning):
             break
     await stream.aclose()
+    return session, message
+
+
+async def test_reasoning_of_a_stopped_reply_is_kept(server):
+    server.reply("never seen", reasoning="thinking " * 40, delay=0.02)
+    session, _ = await stop_while_thinking(server)
     saved_reply = saved_document(session)["messages"][-1]
     assert saved_reply["finish_reason"] == "interrupted"
     assert saved_reply["reasoning"].startswith("thinking")
@@ -327,14 +333,7 @@ async def test_a_reply_stopped_before_any_text_is_kept_but_never_sent_back(serve
     # Stopped while the model was thinking: the reply is kept (with its reasoning), but servers
     # refuse {"role": "assistant", "content": ""}, so no request carries it.
     server.reply(content or "never seen", reasoning="thinking " * 40, delay=0.02)
-    session = make_session(server, "o3")
-    session.submit("hi")
-    message = session.conversation.add_assistant("", session.model)
-    stream = session.reply(message)
-    async for event in stream:
-        if isinstance(event, api.Reasoning):
-            break
-    await stream.aclose()
+    session, message = await stop_while_thinking(server)
     message.content = content  # what the document holds (text that is only blank: the same)
     assert saved_document(session)["messages"][-1]["role"] == "assistant"
     window = session.window("and now?")

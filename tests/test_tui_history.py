@@ -157,13 +157,18 @@ async def test_enter_in_the_search_resumes_the_first_match(chat_server, three):
         assert chat(app).session.conversation.id == mid.id
 
 
+async def rename_row(pilot, listed: int, row: int) -> None:
+    """F2 with ``listed`` conversations, then ``r`` on row ``row``."""
+    await open_history(pilot, listed)
+    await focus_row(pilot, row)
+    await pilot.press("r")
+
+
 async def test_rename_refuses_empty_then_saves(chat_server, three):
     old, _, _ = three
     app = make_app(chat_server)
     async with app.run_test(size=SIZE) as pilot:
-        await open_history(pilot, 3)
-        await focus_row(pilot, 2)
-        await pilot.press("r")
+        await rename_row(pilot, 3, 2)
         assert isinstance(app.screen, TextPrompt)
         field = app.screen.query_one(Input)
         assert field.value == "Will it rain today?"
@@ -410,9 +415,7 @@ async def test_rename_saves_with_ctrl_s_too(chat_server, three):
     old, _, _ = three
     app = make_app(chat_server)
     async with app.run_test(size=SIZE) as pilot:
-        await open_history(pilot, 3)
-        await focus_row(pilot, 2)
-        await pilot.press("r")
+        await rename_row(pilot, 3, 2)
         app.screen.query_one(Input).value = "Saved with ctrl+s"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), "back to the history")
