@@ -28,6 +28,7 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 
 from chinwag.conversation import EVENT, Message
+from chinwag.tui.widgets.layout_once import LayoutOnce
 from chinwag.tui.widgets.message import MessageView, Notice
 
 VERSIONS = Binding.Group("Versions")
@@ -67,7 +68,7 @@ def estimate_height(message: Message, width: int) -> int:
     return body + (1 if message.role == EVENT else CHROME)
 
 
-class ChatLog(VerticalScroll):
+class ChatLog(LayoutOnce, VerticalScroll):
     """Shows a list of messages; follows the bottom while new text arrives unless scrolled up."""
 
     DEFAULT_CSS = """

@@ -11,6 +11,7 @@ from textual.widgets import Static
 from chinwag import attachments
 from chinwag.conversation import ASSISTANT, CUT_OFF, EVENT, FAILED, INTERRUPTED, REASONING, USER, Message
 from chinwag.sanitize import clean
+from chinwag.tui.widgets.layout_once import LayoutOnce
 from chinwag.tui.widgets.message_body import MessageBody
 from chinwag.tui.widgets.thinking import ThinkingBlock
 
@@ -27,7 +28,7 @@ def status_of(message: Message) -> str:
     return STATUS_WORDS.get(message.finish_reason or "", "") if isinstance(message.finish_reason, str) else ""
 
 
-class MessageView(Vertical):
+class MessageView(LayoutOnce, Vertical):
     """Shows one Message. Content is never parsed as markup and control codes are removed."""
 
     DEFAULT_CSS = """

@@ -27,6 +27,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from chinwag.tui.markdown_blocks import split_settled
+from chinwag.tui.widgets.layout_once import LayoutOnce
 
 CODE_THEMES = {True: "github-dark", False: "friendly"}  # by theme.dark
 
@@ -135,7 +136,7 @@ def plain_lines(source: str, width: int, style: Style, console: Console) -> list
     return strips
 
 
-class MessageBody(Widget):
+class MessageBody(LayoutOnce, Widget):
     """A message's text: Markdown (replies) or plain. ``append`` adds streamed text; ``finish``
     ends the stream."""
 
