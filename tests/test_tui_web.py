@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import TextArea
-from textual.widgets._footer import FooterKey
 from tui_helpers import SIZE, chat, make_app
 
 from chinwag.tui.screens.help import HelpScreen
 from chinwag.tui.web import ServedApp, browser_keys_text
+from chinwag.tui.widgets.key_bar import KeyBar
 
 
 @pytest.fixture
@@ -21,7 +21,8 @@ def served(monkeypatch):
 
 
 def footer_keys(app) -> dict[str, str]:
-    return {key.action: key.key_display for key in app.screen.query(FooterKey)}
+    items, palette = app.screen.query_one(KeyBar).keys()
+    return {key.action: key.display for key in [*(key for item in items for key in item.keys), palette]}
 
 
 async def test_served_the_footer_and_help_show_the_twins_and_they_work(served):

@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DirectoryTree, Footer, Input, Static
+from textual.widgets import DirectoryTree, Input, Static
 
 from chinwag.sanitize import clean
+from chinwag.tui.widgets.key_bar import KeyBar
 
 
 class SafeDirectoryTree(DirectoryTree):
@@ -56,7 +57,7 @@ class AttachScreen(ModalScreen[str | None]):
                          "Type a path and press Enter, or pick a file below (tab).", classes="hint", markup=False)
             yield Input(placeholder="path/to/file (~ works)", id="path")
             yield SafeDirectoryTree(self.directory, id="tree")
-        yield Footer()
+        yield KeyBar()
 
     @on(Input.Submitted, "#path")
     def path_submitted(self, event: Input.Submitted) -> None:

@@ -18,7 +18,7 @@ from textual.markup import escape
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Static, TextArea
+from textual.widgets import Header, Static, TextArea
 from textual import message as textual_message
 from textual.worker import Worker, WorkerState
 
@@ -45,6 +45,7 @@ from chinwag.tui.stream import ScreenStream
 from chinwag.tui.widgets.attachment_bar import AttachmentBar
 from chinwag.tui.widgets.chat_log import ChatLog
 from chinwag.tui.widgets.composer import Composer
+from chinwag.tui.widgets.key_bar import KeyBar
 from chinwag.tui.widgets.message import MessageView, Notice, status_of
 from chinwag.tui.widgets.token_meter import TokenMeter
 
@@ -131,7 +132,7 @@ class ChatScreen(BranchActions, CompareActions, Screen):
                 yield AttachmentBar(id="attachments")
                 yield Composer(id="composer")
             yield TokenMeter(id="meter")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def log_view(self) -> ChatLog:

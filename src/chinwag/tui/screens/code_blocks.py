@@ -8,12 +8,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from chinwag.sanitize import clean
 from chinwag.tui.markdown_blocks import CodeBlock
 from chinwag.tui.screens.dialogs import DIALOG_CSS
+from chinwag.tui.widgets.key_bar import KeyBar
 
 PREVIEW = 60  # characters of a block's first line shown in the list
 
@@ -61,7 +62,7 @@ class CodeBlocksScreen(ModalScreen[int | None]):
                                for n, block in enumerate(self.blocks, 1)])
             hint = "1–9 or Enter copies · Escape cancels" if len(self.blocks) > 1 else "1 or Enter copies · Escape cancels"
             yield Static(hint, classes="hint", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def action_pick(self, number: int) -> None:
         if 1 <= number <= len(self.blocks):

@@ -11,11 +11,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Footer, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from chinwag.providers import PROVIDERS, Resolved
 from chinwag.sanitize import clean
 from chinwag.tui.screens.dialogs import DIALOG_CSS
+from chinwag.tui.widgets.key_bar import KeyBar
 
 ROWS = 3
 MIN_MODELS = 2
@@ -88,7 +89,7 @@ class CompareModelsScreen(ModalScreen[list[Target] | None]):
                 yield Static("", classes="row-error", id=f"error-{n}", markup=False)
             yield Static("", id="compare-status", markup=False)
             yield Static("Enter or ctrl+s compares · Tab moves · Escape cancels", classes="hint", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         for n in range(1, ROWS + 1):

@@ -8,9 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from chinwag.sanitize import clean
+from chinwag.tui.widgets.key_bar import KeyBar
 
 DIALOG_CSS = """
     align: center middle;
@@ -58,7 +59,7 @@ class TextPrompt(ModalScreen[str | None]):
             yield Input(clean(self.value), id="prompt-input")
             yield Static("", id="prompt-error", markup=False)
             yield Static("Enter or ctrl+s saves · Escape cancels", classes="hint", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
@@ -103,7 +104,7 @@ class Confirm(ModalScreen[bool]):
             dialog.border_title = self.dialog_title
             yield Static(self.question, id="confirm-question")
             yield Static(self.hint, classes="hint", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

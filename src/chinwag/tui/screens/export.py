@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Footer, Input, OptionList, Static
+from textual.widgets import Checkbox, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from chinwag.conversation import Conversation
+from chinwag.tui.widgets.key_bar import KeyBar
 
 FORMAT_NAMES = {
     "md": "Markdown (.md)",
@@ -52,7 +53,7 @@ class ExportScreen(ModalScreen[tuple[str, Path, bool] | None]):
                 yield Static("Save to (Enter exports):", classes="label")
                 yield Input(str(self.directory / name), id="path")
             yield Checkbox("Include the models' reasoning (thinking)", False, id="reasoning", compact=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).highlighted = 0

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from chinwag.conversation import EVENT, Conversation
@@ -25,6 +25,7 @@ from chinwag.store import TYPING_MAX_AGE, QueryError, Store, StoreError, Summary
 from chinwag.tui.screens.dialogs import Confirm, TextPrompt
 from chinwag.tui.screens.export import open_export
 from chinwag.tui.widgets.history_table import PAGE, HistoryTable, Row, local_time, one_line
+from chinwag.tui.widgets.key_bar import KeyBar
 
 SEARCH_DEBOUNCE = 0.1  # seconds after the last keystroke
 PREVIEW_MESSAGES = 10
@@ -127,7 +128,7 @@ class HistoryScreen(Screen[Conversation | None]):
             yield HistoryTable(id="history-table")
             with VerticalScroll(id="history-preview-pane"):
                 yield Static("", id="history-preview", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.load_rows("")

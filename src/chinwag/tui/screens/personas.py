@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, OptionList, Static, TextArea
+from textual.widgets import Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from chinwag import paths
@@ -20,6 +20,7 @@ from chinwag.model_settings import FIELDS as SETTING_FIELDS
 from chinwag.model_settings import LABELS as SETTING_LABELS
 from chinwag.personas import PersonaSpec, save_persona
 from chinwag.sanitize import clean
+from chinwag.tui.widgets.key_bar import KeyBar
 
 CSS = Path(__file__).parent / "modals.tcss"
 
@@ -64,7 +65,7 @@ class PersonaScreen(ModalScreen[PersonaSpec | None]):
             yield Input(placeholder="Type to filter by name or description", id="persona-filter")
             yield OptionList(id="persona-list")
             yield Static("", id="persona-note", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.refresh_list(highlight=self.current)
@@ -173,7 +174,7 @@ class PersonaEditor(ModalScreen[PersonaSpec | None]):
                         "" if value is None else str(value), placeholder="(from settings)",
                         compact=True))
             yield Static("", id="form-status", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     @staticmethod
     def field(name: str, label: str, widget: Input | TextArea) -> ComposeResult:

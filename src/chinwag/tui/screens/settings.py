@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from chinwag import logs
 from chinwag.config import Settings, validate
@@ -25,6 +25,7 @@ from chinwag.model_settings import LABELS as SETTING_LABELS
 from chinwag.model_settings import PLACEHOLDERS as SETTING_PLACEHOLDERS
 from chinwag.providers import PROVIDERS, resolve
 from chinwag.sanitize import clean
+from chinwag.tui.widgets.key_bar import KeyBar
 
 LoadModels = Callable[[str, str | None, str | None], Awaitable[list[str]]]
 FIELDS = ("provider", "base_url", "model", "api_key", *SETTING_FIELDS, "theme")
@@ -136,7 +137,7 @@ class SettingsScreen(ModalScreen[Settings | None]):
             with Horizontal(id="buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("Save", id="save", variant="primary", compact=True)
-        yield Footer()
+        yield KeyBar()
 
     @staticmethod
     def field(name: str, widget: Widget) -> ComposeResult:

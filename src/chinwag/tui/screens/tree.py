@@ -20,11 +20,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static, Tree
+from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from chinwag.conversation import ASSISTANT, EVENT, USER, Conversation, Message
 from chinwag.sanitize import clean
+from chinwag.tui.widgets.key_bar import KeyBar
 
 PREVIEW = 70  # characters of a message's first line
 CHUNK = 100  # lines of a branch shown at once; earlier ones are folded in groups this size
@@ -228,7 +229,7 @@ class TreeScreen(ModalScreen[Place | None]):
             yield ConversationTree(self.conversation)
             yield Static("↑↓ move · → or space opens the other versions · ← closes · Enter shows that branch · "
                          "Escape closes", id="tree-hint", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         tree = self.query_one(ConversationTree)

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.color import Color
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
 
@@ -26,6 +26,7 @@ from chinwag import usage
 from chinwag.sanitize import clean
 from chinwag.store import Store, StoreError, reason_of
 from chinwag.usage import Figures, UsageRow
+from chinwag.tui.widgets.key_bar import KeyBar
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ class UsageScreen(Screen[None]):
             with Vertical(id="usage-table-pane"):
                 yield DataTable(id="usage-table", cursor_type="row", zebra_stripes=True)
         yield Static("Reading the index…", id="usage-note", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.draw())
