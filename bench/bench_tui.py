@@ -1,8 +1,8 @@
 """Benchmarks of the chat TUI, run by hand: `python bench/bench_tui.py`.
 
-1. Time to the first frame: `chinwag` against a bare Textual app with a header, a TextArea and
-   a footer, both started as fresh processes in the same run (imports included); the bare app
-   is the floor.
+1. Time to the first frame: the `chinwag` command (its argument parsing, config and logging
+   included) against a bare Textual app with a header, a TextArea and a footer, both started as
+   fresh processes in the same run (imports included); the bare app is the floor.
 2. Streaming: a ~4,000-token reply at 500 chunks/s from the loopback server (in its own process):
    how long after the last chunk arrives the whole text is on screen, and the app's CPU time
    per chunk (the server's CPU is not counted), against a bare AsyncOpenAI consumer of the
@@ -37,13 +37,17 @@ class Bare(App):
 Bare().run(headless=True)
 """
 
+# chinwag as the `chinwag` command starts it (argument parsing, config, logging, the app), told
+# only to run headless and to say when its first frame is drawn.
 CHINWAG = """
-from chinwag.config import Settings
 from chinwag.tui.app import ChinwagApp
-class Timed(ChinwagApp):
-    def on_ready(self):
-        print("ready", flush=True)
-Timed(Settings(provider="custom", base_url="http://127.0.0.1:9/v1", model="gpt-4o-mini")).run(headless=True)
+def on_ready(self):
+    print("ready", flush=True)
+ChinwagApp.on_ready = on_ready
+run = ChinwagApp.run
+ChinwagApp.run = lambda self, **options: run(self, headless=True, **options)
+from chinwag.cli import main
+main(["--provider", "custom", "--base-url", "http://127.0.0.1:9/v1", "--model", "gpt-4o-mini"])
 """
 
 

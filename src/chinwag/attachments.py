@@ -14,7 +14,6 @@ an API key, whatever link leads to it) and any file holding a key chinwag knows.
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import re
 import stat
@@ -27,6 +26,13 @@ from typing import Any
 from chinwag import paths
 from chinwag.fileio import PRIVATE, atomic_write
 from chinwag.sanitize import clean
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib  # here: hashlib's C modules cost a millisecond at every start
+
+    return hashlib.sha256(data).hexdigest()
+
 
 TEXT = "text"
 IMAGE = "image"
@@ -139,7 +145,7 @@ def read_file(path: str | os.PathLike, vision: bool, secrets: Iterable[str] = ()
         if not vision:
             raise AttachError(f"{shown} is an image, and this model is not marked as able to see images: "
                               "not attached. (If it can, set vision = true for it under [models] in config.toml.)")
-        return Attachment(name, hashlib.sha256(data).hexdigest(), len(data), IMAGE, mime), data
+        return Attachment(name, _sha256(data), len(data), IMAGE, mime), data
     if len(data) > MAX_TEXT_BYTES:
         raise AttachError(f"{shown} is too large ({_size_text(len(data))}; the limit for text is "
                           f"{_size_text(MAX_TEXT_BYTES)}).")
@@ -152,7 +158,7 @@ def read_file(path: str | os.PathLike, vision: bool, secrets: Iterable[str] = ()
     for secret in secrets:
         if secret and len(secret) >= MIN_SECRET and secret in text:
             raise AttachError(f"{shown} holds an API key chinwag uses: not attached.")
-    return Attachment(name, hashlib.sha256(data).hexdigest(), len(data), TEXT, "text/plain"), data
+    return Attachment(name, _sha256(data), len(data), TEXT, "text/plain"), data
 
 
 def _read_at_most(fd: int, limit: int) -> bytes:

@@ -12,7 +12,7 @@ or the network.
 from __future__ import annotations
 
 import copy
-import secrets
+import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -57,12 +57,12 @@ def now_stamp() -> str:
 def new_id(when: datetime | None = None) -> str:
     """A sortable, file-name-safe conversation id such as ``20261124-215500-3f2a9c``."""
     when = when or datetime.now(timezone.utc)
-    return f"{when:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    return f"{when:%Y%m%d-%H%M%S}-{os.urandom(3).hex()}"
 
 
 def new_message_id() -> str:
     """A random message id: 64 bits, so two identical messages are never one."""
-    return secrets.token_hex(8)
+    return os.urandom(8).hex()
 
 
 def title_from(text: str) -> str:

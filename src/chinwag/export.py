@@ -18,7 +18,6 @@ atomically; through a symlink; an existing file keeps its mode.
 from __future__ import annotations
 
 import functools
-import html
 import os
 import re
 import unicodedata
@@ -219,6 +218,8 @@ p.event { text-align: center; margin: 0 0 1.5rem; }
 
 
 def _html(conv: Conversation, reasoning: bool = False) -> str:
+    import html  # here: the CLI imports this module at every start, for the list of formats
+
     e = html.escape
     title = e(clean(_title(conv)))
     body = [f"<header><h1>{title}</h1><p class=\"meta\">{e(clean(_meta(conv)))}</p></header>"]

@@ -13,7 +13,6 @@ rest byte for byte). A file that does not parse is never written.
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 import tomllib
 from collections.abc import Callable
@@ -42,7 +41,7 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None, new_mode: 
             mode = target.stat().st_mode & 0o7777
         except FileNotFoundError:
             mode = new_mode
-    tmp = target.with_name(f".{target.name}.tmp-{secrets.token_hex(4)}")
+    tmp = target.with_name(f".{target.name}.tmp-{os.urandom(4).hex()}")
     # A new file with no mode asked for is created 0666 and the umask decides, as open() would.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else PRIVATE)
     try:

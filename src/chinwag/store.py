@@ -15,23 +15,25 @@ import json
 import logging
 import os
 import re
-import sqlite3
 import stat as stat_mode
 import time
 import weakref
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from chinwag import fileio, jsonread, paths
 from chinwag.conversation import Conversation, FormatError, Message
 from chinwag.fileio import fsync_dir
-from chinwag.index import HEAD, Entry, Index, IndexUnavailable, Progress, Stamp, Summary, entry_of, unreadable_entry
 from chinwag.merge import Merged, merge
-from chinwag.search import QueryError, parse_query
-from chinwag.search import snippet as make_snippet
-from chinwag.usage import UsageRow
+
+# The index (SQLite) and the search syntax load when a listing, a search or a save first needs
+# them, not at every start: a chat shows its first frame before it saves anything.
+if TYPE_CHECKING:
+    from chinwag.index import Entry, Index, Progress, Stamp, Summary
+    from chinwag.search import QueryError
+    from chinwag.usage import UsageRow
 
 try:
     import fcntl
@@ -44,6 +46,19 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+def __getattr__(name: str):
+    """``Summary`` and ``QueryError``, named here for the screens, load with their modules."""
+    if name == "Summary":
+        from chinwag.index import Summary
+
+        return Summary
+    if name == "QueryError":
+        from chinwag.search import QueryError
+
+        return QueryError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 TMP_MARK = ".json.tmp-"  # temp files are named .<id>.json.tmp-<random>
 NEW_FILE_MODE = 0o600  # conversations are private; an existing file keeps its own mode
@@ -139,6 +154,9 @@ class _Page:
         self.starts: dict[int, tuple[str, str]] | None = None
 
     def snippet(self, rowid: int) -> str:
+        from chinwag.index import HEAD
+        from chinwag.search import snippet as make_snippet
+
         if rowid in self.whole:
             return make_snippet(*self.whole[rowid], self.terms) or ""
         if self.starts is None:
@@ -215,6 +233,10 @@ class Store:
         except OSError as exc:
             raise StoreError(f"Could not delete the conversation: {_describe(exc)}") from None
         fsync_dir(self.root)
+        import sqlite3
+
+        from chinwag.index import IndexUnavailable
+
         with suppress(sqlite3.Error, IndexUnavailable):  # the next listing notices it anyway
             self.index.forget(conv_id)
 
@@ -230,6 +252,8 @@ class Store:
     def index(self) -> Index:
         """The derived index of this folder (one per folder in a process)."""
         if self._index is None:
+            from chinwag.index import Index
+
             self._index = Index.for_root(self.root)
         return self._index
 
@@ -240,6 +264,8 @@ class Store:
 
     def sync(self, progress: Progress | None = None) -> int:
         """Bring the index up to the files (re-reading changed ones); how many were read."""
+        from chinwag.index import IndexUnavailable
+
         try:
             return self.index.sync(self._scan(), self._entry, progress)
         except IndexUnavailable as exc:
@@ -281,6 +307,8 @@ class Store:
         Every file's stamp is checked first unless that was done less than ``max_age`` seconds
         ago (TYPING_MAX_AGE: a search per keystroke need not stat ten thousand files each time).
         QueryError (a ValueError) says what is wrong with a filter."""
+        from chinwag.search import parse_query
+
         query = parse_query(text)
         if not query:
             return
@@ -298,6 +326,8 @@ class Store:
     def usage(self, since: str | None = None, sync: bool = True) -> list[UsageRow]:
         """Every reply's usage, summed per local day, model, provider and persona (from the index);
         ``since``: a UTC stamp. ``sync=False``: as the index has it, without checking the files."""
+        from chinwag.index import IndexUnavailable
+
         if sync:
             self.sync()
         try:
@@ -381,6 +411,8 @@ class Store:
 
     def _entry(self, conv_id: str, stamp: Stamp) -> Entry | None:
         """What the index keeps of one file (None: it is gone)."""
+        from chinwag.index import entry_of, unreadable_entry
+
         try:
             raw, stamp = _read_raw(self.root / f"{conv_id}.json", conv_id)
             return entry_of(_decode(raw, conv_id), stamp)
@@ -392,6 +424,10 @@ class Store:
     def _index_saved(self, conv: Conversation, stamp: Stamp) -> None:
         """Put a saved document in the index now; if the index is busy (a long sync in another
         thread) or broken, leave it: the next listing sees the new stamp and reads the file."""
+        import sqlite3
+
+        from chinwag.index import IndexUnavailable, entry_of
+
         index = self.index
         if not index.lock.acquire(timeout=0.2):
             return

@@ -10,7 +10,6 @@ import shlex
 import socket
 import sys
 
-from chinwag.web import security
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -35,6 +34,8 @@ def _port(value: str) -> int:
 
 
 def _token(value: str) -> str:
+    from chinwag.web import security
+
     if not security.valid_token(value):
         raise argparse.ArgumentTypeError(f"a token must be {security.TOKEN_RULE}")
     return value
@@ -107,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"chinwag: {INSTALL_HINT}\n(missing: {', '.join(missing)})", file=sys.stderr)
         return 1
     from chinwag.logs import register_secret
+    from chinwag.web import security
     from chinwag.web.server import ChinwagServer
 
     host = args.host or DEFAULT_HOST

@@ -21,13 +21,11 @@ from chinwag.sanitize import clean
 from chinwag.session import ChatSession, save_problem
 from chinwag.store import StoreError
 from chinwag.tui.stream import ScreenStream
-from chinwag.tui.widgets.compare import DONE, FAILED, STOPPED, CompareView, stats_text
 from chinwag.tui.widgets.token_meter import TokenMeter
-from chinwag.usage import PROVIDER, read_usage
-from chinwag.usage import cost as usage_cost
 
-if TYPE_CHECKING:  # the dialog loads when first opened (a faster start)
+if TYPE_CHECKING:  # the dialog and the columns load when first used (a faster start)
     from chinwag.tui.screens.compare_models import Target
+    from chinwag.tui.widgets.compare import CompareView
 
 
 @dataclass
@@ -89,6 +87,9 @@ class CompareActions:
 
     async def start_compare(self, message: Message) -> None:
         """Ask each armed model for a reply to ``message`` (saved already), side by side."""
+        from chinwag.tui.widgets.compare import CompareView
+        from chinwag.usage import PROVIDER
+
         targets = self.armed or []
         self.disarm()
         session = self.session
@@ -132,6 +133,10 @@ class CompareActions:
         except (OSError, StoreError) as error:  # arrived, but the save at its end failed
             failure = f"The reply arrived but was not saved: {save_problem(error)}"
         finally:
+            from chinwag.tui.widgets.compare import DONE, FAILED, STOPPED, stats_text
+            from chinwag.usage import cost as usage_cost
+            from chinwag.usage import read_usage
+
             stream.close()
             elapsed = time.monotonic() - started
             state = FAILED if failure else STOPPED if reply.finish_reason == INTERRUPTED else DONE

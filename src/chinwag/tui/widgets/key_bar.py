@@ -2,7 +2,7 @@
 
 Textual's Footer mounts a widget per key, styles each (and each one's two component classes)
 several times as it starts, and composes them all again when the bindings are ready: with the
-chat's eleven keys that was a third of the time to the first frame. ``KeyBar`` shows the same
+chat's eleven keys that was ~8 ms of the ~60 from run to first frame. ``KeyBar`` shows the same
 keys the same way (the same theme variables, the palette key at the right) as one line drawn by
 one widget; a click on a key presses it, the mouse over a key highlights it and shows its tooltip.
 Keys that do not fit the width are left out whole, never cut in the middle.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -13,7 +15,16 @@ from chinwag.conversation import ASSISTANT, CUT_OFF, EVENT, FAILED, INTERRUPTED,
 from chinwag.sanitize import clean
 from chinwag.tui.widgets.layout_once import LayoutOnce
 from chinwag.tui.widgets.message_body import MessageBody
-from chinwag.tui.widgets.thinking import ThinkingBlock
+
+if TYPE_CHECKING:
+    from chinwag.tui.widgets.thinking import ThinkingBlock
+
+
+def thinking_block(reasoning: str = "", collapsed: bool = True) -> ThinkingBlock:
+    """A reply's thinking (Textual's Collapsible loads with the first reply that has some)."""
+    from chinwag.tui.widgets.thinking import ThinkingBlock
+
+    return ThinkingBlock(reasoning, collapsed=collapsed)
 
 STATUS_WORDS = {
     INTERRUPTED: "stopped — partial reply kept",
@@ -75,7 +86,7 @@ class MessageView(LayoutOnce, Vertical):
         reasoning = message.extra.get(REASONING)
         # A saved reply's reasoning starts collapsed; a streaming one gets its block when it thinks.
         self.thinking: ThinkingBlock | None = (
-            ThinkingBlock(reasoning) if isinstance(reasoning, str) and reasoning else None
+            thinking_block(reasoning) if isinstance(reasoning, str) and reasoning else None
         )
         self.body: MessageBody | Static
         if message.role == EVENT:
@@ -128,7 +139,7 @@ class MessageView(LayoutOnce, Vertical):
     async def thinking_body(self) -> MessageBody:
         """The body of the thinking block (mounted open above the reply if new), for streaming."""
         if self.thinking is None:
-            self.thinking = ThinkingBlock(collapsed=False)
+            self.thinking = thinking_block(collapsed=False)
             await self.mount(self.thinking, before=self.body)
         return self.thinking.body
 
