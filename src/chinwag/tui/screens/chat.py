@@ -15,7 +15,6 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.markup import escape
-from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Header, Static, TextArea
@@ -70,8 +69,10 @@ class ChatScreen(BranchActions, CompareActions, Screen):
 
     DEFAULT_CSS = """
     ChatScreen {
-        #main { height: 1fr; }
-        #chat-column { width: 1fr; }
+        /* Header and keys split off the top and bottom rows; the sidebar docks right between them. */
+        & > Header { split: top; }
+        & > KeyBar { split: bottom; }
+        #meter { dock: right; }
         #status {
             height: auto;
             max-height: 2;
@@ -124,15 +125,15 @@ class ChatScreen(BranchActions, CompareActions, Screen):
     # -- layout ------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # No containers (each is styled, laid out and drawn at start): the chat column is the rest
+        # of the screen once the header, the keys and the sidebar take their edges.
         yield Header()
-        with Horizontal(id="main"):
-            with Vertical(id="chat-column"):
-                yield ChatLog(id="chat-log")
-                yield Static("", id="status", markup=False)
-                yield AttachmentBar(id="attachments")
-                yield Composer(id="composer")
-            yield TokenMeter(id="meter")
         yield KeyBar()
+        yield TokenMeter(id="meter")
+        yield ChatLog(id="chat-log")
+        yield Static("", id="status", markup=False)
+        yield AttachmentBar(id="attachments")
+        yield Composer(id="composer")
 
     @property
     def log_view(self) -> ChatLog:

@@ -101,7 +101,7 @@ class CompareActions:
         run = self.compare = CompareRun(session, view, targets, replies, meter_shown=meter.display)
         meter.display = False  # the columns need the width; each carries its own numbers
         self.log_view.display = False
-        await self.query_one("#chat-column").mount(view, before=self.query_one("#status"))
+        await self.mount(view, before=self.query_one("#status"))
         view.focus_first()
         self.set_status(f"Comparing {len(targets)} models… (Escape stops them)")
         run.workers = [
