@@ -9,7 +9,7 @@ from chinwag.conversation import Conversation
 from chinwag.model_settings import FIELDS, ModelSettings
 from chinwag.personas import PersonaSpec
 from chinwag.providers import resolve
-from chinwag.session import start_conversation
+from chinwag.conversation import start_conversation
 
 
 def test_a_persona_overrides_only_what_it_sets():

@@ -13,7 +13,8 @@ from chinwag.config import Settings
 from chinwag.conversation import Conversation, Persona
 from chinwag.personas import BUILTIN
 from chinwag.providers import Resolved
-from chinwag.session import ChatSession, start_conversation
+from chinwag.conversation import start_conversation
+from chinwag.session import ChatSession
 from chinwag.store import Store
 from chinwag.tokens import TokenCounter, select_window
 

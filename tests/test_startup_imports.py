@@ -16,6 +16,11 @@ LATER = {
     "chinwag.web.security": "chinwag serve",
     "chinwag.tui.widgets.compare": "comparing models",
     "textual.widgets._collapsible": "a reply's thinking",
+    "chinwag.session": "the chat, right after its first frame",
+    "chinwag.client": "the first request (and the warm-up after the first frame)",
+    "chinwag.tokens": "the meter's first count",
+    "chinwag.pricing": "the meter's first figures",
+    "chinwag.recovery": "the check for a draft a failed save kept",
 }
 
 

@@ -9,6 +9,7 @@ from chinwag.conversation import ASSISTANT, USER, Conversation, Message
 from chinwag.tui.messages import OpenConversation
 from chinwag.tui.widgets.chat_log import ChatLog
 from chinwag.tui.widgets.message import MessageView
+from chinwag.tui.widgets.token_meter import TokenMeter
 
 
 def long_conversation(count: int) -> Conversation:
@@ -145,8 +146,10 @@ async def test_opening_a_conversation_counts_its_tokens_once(chat_server):
     # which held up a 2,000-message chat by a quarter of a second).
     app = make_app(chat_server)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: not app.workers, "the start's warm-up")
         screen = chat(app)
+        # the start's warm-up (after the first frame) ends with the meter's first count
+        await wait_for(pilot, lambda: screen.query_one(TokenMeter).meter is not None and not app.workers,
+                       "the start's warm-up")
         counted: list[str] = []
         compute = screen._compute_meter
         screen._compute_meter = lambda session, draft, editing=None: (counted.append(draft),

@@ -11,16 +11,25 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from chinwag.client import ChatClient
+from typing import TYPE_CHECKING
+
 from chinwag.config import Settings
-from chinwag.conversation import Conversation
+from chinwag.conversation import Conversation, start_conversation
+from chinwag.meter import Totals
 from chinwag.personas import PersonaSpec
 from chinwag.providers import Resolved, resolve
-from chinwag.session import ChatSession, Totals, start_conversation
 from chinwag.store import Store
+
+# The session and the client (and the tokenizer, pricing and saving behind them) load when the
+# chat first needs them, once its first frame is drawn: a context is made before it.
+if TYPE_CHECKING:
+    from chinwag.client import ChatClient
+    from chinwag.session import ChatSession
 
 
 def make_client(resolved: Resolved, settings: Settings) -> ChatClient:
+    from chinwag.client import ChatClient
+
     # No silent SDK retries: the chat retries with a visible countdown (settings.retries).
     return ChatClient(resolved.base_url, resolved.api_key, timeout=settings.timeout, max_retries=0)
 
@@ -38,8 +47,15 @@ class ChatContext:
         self.overrides = {k: v for k, v in self.overrides.items() if v}
         self.flags = dict(self.overrides)  # as given on the command line (overrides may grow)
         self.resolved = resolve(self.settings, overrides=self.overrides)
-        self.client = make_client(self.resolved, self.settings)
+        self._client: ChatClient | None = None
         self._others: dict[str, ChatClient] = {}  # clients of other providers (compare), made once
+
+    @property
+    def client(self) -> ChatClient:
+        """The client of the provider in use (made when first asked for)."""
+        if self._client is None:
+            self._client = make_client(self.resolved, self.settings)
+        return self._client
 
     # -- other providers (compare models) -------------------------------------------------
 
@@ -59,6 +75,11 @@ class ChatContext:
             client = self._others[provider] = make_client(self.resolved_for(provider), self.settings)
         return client
 
+    async def aclose_client(self) -> None:
+        """Close the client of the provider in use, if one was made."""
+        if self._client is not None:
+            await self._client.aclose()
+
     async def aclose_others(self) -> None:
         others, self._others = list(self._others.values()), {}
         for client in others:
@@ -73,14 +94,20 @@ class ChatContext:
         name = name or self.overrides.get("persona") or self.settings.persona
         return self.personas.get(name) or self.personas["assistant"]
 
+    def new_conversation(self) -> Conversation:
+        """A new, empty conversation with the provider, model and persona in force."""
+        return start_conversation(self.settings, self.resolved, self.persona())
+
     def new_session(self, conversation: Conversation | None = None) -> ChatSession:
+        from chinwag.session import ChatSession
+
         if conversation is not None and conversation.model and not self.resolved.model:
             # e.g. --resume with --base-url and no --model: the document names its model.
             self.overrides["model"] = conversation.model
             self.resolved = resolve(self.settings, overrides=self.overrides)
         opened = conversation is not None
         if conversation is None:
-            conversation = start_conversation(self.settings, self.resolved, self.persona())
+            conversation = self.new_conversation()
         session = ChatSession(
             conversation,
             self.store,

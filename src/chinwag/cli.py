@@ -247,7 +247,7 @@ class _ImportTemplate:
         if self.conversation is None:
             from chinwag.personas import load_personas
             from chinwag.providers import resolve
-            from chinwag.session import start_conversation
+            from chinwag.conversation import start_conversation
 
             args = self.args
             settings, _ = config.load_settings()

@@ -27,17 +27,19 @@ from chinwag.conversation import Message
 from chinwag.reading import MAX_TOKENS
 from chinwag.sanitize import clean, valid_unicode
 
-AUTH = "auth"
-NOT_FOUND = "not_found"
-CONTEXT_LENGTH = "context_length"
-BAD_REQUEST = "bad_request"
-RATE_LIMITED = "rate_limited"
-SERVER = "server"
-CONNECTION = "connection"
-TIMEOUT = "timeout"
-CUT_OFF = "cut_off"
-MALFORMED = "malformed"
-UNKNOWN = "unknown"
+from chinwag.failures import (  # noqa: F401 (the kinds of Failed, named here too: api.AUTH)
+    AUTH,
+    BAD_REQUEST,
+    CONNECTION,
+    CONTEXT_LENGTH,
+    CUT_OFF,
+    MALFORMED,
+    NOT_FOUND,
+    RATE_LIMITED,
+    SERVER,
+    TIMEOUT,
+    UNKNOWN,
+)
 
 NO_KEY = "not-needed"  # local servers want no key; the SDK insists on one
 

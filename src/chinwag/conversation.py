@@ -444,3 +444,13 @@ class Conversation:
         from chinwag.reading import read_conversation  # reading builds on this module
 
         return read_conversation(data, source)
+
+
+def start_conversation(settings, resolved, persona) -> Conversation:
+    """A new, empty conversation with the provider, model and persona in force."""
+    return Conversation(
+        provider=resolved.name,
+        model=persona.model or resolved.model or "gpt-4o-mini",
+        persona=persona.to_persona(),
+        settings=persona.settings.over(settings.model_settings),
+    )

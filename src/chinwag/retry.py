@@ -9,12 +9,16 @@ Anything else (a bad key, an unknown model, a request too long) needs the user.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from chinwag import client as api
+from chinwag.failures import CONNECTION, RATE_LIMITED, SERVER, TIMEOUT
+
+if TYPE_CHECKING:
+    from chinwag.client import Failed
 
 MAX_WAIT = 120.0
 BACKOFF = 2.0  # seconds before the first retry; doubles each time
-TRANSIENT = (api.SERVER, api.CONNECTION, api.TIMEOUT)
+TRANSIENT = (SERVER, CONNECTION, TIMEOUT)
 
 
 @dataclass
@@ -24,12 +28,12 @@ class RetryPolicy:
     retries: int = 2
     done: int = 0
 
-    def wait_for(self, failure: api.Failed) -> float | None:
+    def wait_for(self, failure: Failed) -> float | None:
         """Seconds to wait before retrying ``failure`` by ourselves, or None to leave it to the user.
 
         A rate limit is retried at least once even with ``retries = 0``: the server said when.
         """
-        if failure.kind == api.RATE_LIMITED:
+        if failure.kind == RATE_LIMITED:
             backoff = BACKOFF * 2**self.done
             wait = failure.retry_after if failure.retry_after is not None else backoff
             return wait if wait <= MAX_WAIT and self.done < max(self.retries, 1) else None
@@ -37,7 +41,7 @@ class RetryPolicy:
             return BACKOFF * 2**self.done
         return None
 
-    def next(self, failure: api.Failed) -> float | None:
+    def next(self, failure: Failed) -> float | None:
         """``wait_for``, counting the retry when there is one."""
         wait = self.wait_for(failure)
         if wait is not None:

@@ -31,20 +31,13 @@ from chinwag.conversation import (
     title_from,
 )
 from chinwag.merge import Merged
+from chinwag.meter import Meter, Totals
 from chinwag.personas import PersonaSpec
-from chinwag.store import Store, StoreError
+from chinwag.store import Store, StoreError, save_problem
 from chinwag.tokens import REPLY_PRIMING, TokenCounter, Window, select_window
 
 KEY_VARS = ("OPENAI_API_KEY", "TOGETHER_API_KEY")
 FORK_SUFFIX = " (fork)"
-
-
-def save_problem(error: Exception) -> str:
-    """A failed save in words: what went wrong and where, never a repr."""
-    if isinstance(error, OSError):
-        where = f" ({error.filename})" if error.filename else ""
-        return f"{error.strerror or error}{where}"
-    return str(error)
 
 
 class TooLong(Exception):
@@ -73,45 +66,6 @@ class TooLong(Exception):
             reason = (f"This message needs {own}; with the system prompt that is {needed:,}, "
                       f"over {' and '.join(limits)}.")
         super().__init__(reason)
-
-
-@dataclass
-class Totals:
-    """Tokens and cost the API reported, added up."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost: float | None = 0.0
-    estimated: bool = False
-
-    def add(self, prompt: int, completion: int, cost: float | None, estimated: bool) -> None:
-        self.prompt_tokens += prompt
-        self.completion_tokens += completion
-        self.cost = None if cost is None or self.cost is None else self.cost + cost
-        self.estimated = self.estimated or estimated
-
-
-@dataclass
-class Meter:
-    """Everything the token-meter sidebar shows."""
-
-    request_tokens: int
-    budget: int
-    sent: int
-    total: int
-    draft_tokens: int
-    context_window: int | None
-    exact: bool
-    fits: bool
-    last_prompt: int | None
-    last_completion: int | None
-    last_estimated: bool
-    conversation: Totals
-    session: Totals
-    cost_of_next: float | None = None
-    last_reasoning: int | None = None  # of last_completion
-    last_cached: int | None = None  # of last_prompt
-    attachment_tokens: int = 0  # of draft_tokens: the files waiting to be sent
 
 
 @dataclass
@@ -616,16 +570,6 @@ def usage_record(event: api.Usage) -> dict:
     if event.cached_tokens is not None:
         usage["cached_tokens"] = event.cached_tokens
     return usage
-
-
-def start_conversation(settings, resolved, persona: PersonaSpec) -> Conversation:
-    """A new, empty conversation with the provider, model and persona in force."""
-    return Conversation(
-        provider=resolved.name,
-        model=persona.model or resolved.model or "gpt-4o-mini",
-        persona=persona.to_persona(),
-        settings=persona.settings.over(settings.model_settings),
-    )
 
 
 def _part(usage: dict, field: str, name: str) -> int | None:

@@ -48,6 +48,14 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
+def save_problem(error: Exception) -> str:
+    """A failed save in words: what went wrong and where, never a repr."""
+    if isinstance(error, OSError):
+        where = f" ({error.filename})" if error.filename else ""
+        return f"{error.strerror or error}{where}"
+    return str(error)
+
+
 def __getattr__(name: str):
     """``Summary`` and ``QueryError``, named here for the screens, load with their modules."""
     if name == "Summary":

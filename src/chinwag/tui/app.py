@@ -21,7 +21,6 @@ from textual.screen import Screen
 
 from chinwag import cachedir, config
 from chinwag.chat_context import ChatContext
-from chinwag.client import ChatClient
 from chinwag.conversation import Conversation
 from chinwag.logs import register_secret, register_url
 from chinwag.model_params import parse_overrides
@@ -40,7 +39,7 @@ from chinwag.tui.messages import (
     OpenConversation,
     Recovered,
 )
-from chinwag.tui.screens.chat import ChatScreen
+from chinwag.tui.screens.chat import AFTER_FIRST_FRAME, ChatScreen
 from chinwag.tui.themes import load_themes
 from chinwag.tui.web import ServedApp, browser_keys_text
 
@@ -135,8 +134,9 @@ class ChinwagApp(ServedApp):
             # interpreter lock, and reading a long document is what the user waits for.
             self.read_conversation(self.resume_id)
         else:
-            self.warm_up(self.chat.session.model)
-        self.recover()
+            # Once the frame is on the terminal: the loading thread would hold it back (~10 ms).
+            self.set_timer(AFTER_FIRST_FRAME, lambda: self.warm_up(self.chat.session.model))
+        self.set_timer(AFTER_FIRST_FRAME, self.recover)
 
     def on_chat_screen_opened(self, event: ChatScreen.Opened) -> None:
         if self.resume_id and not self._warm:
@@ -258,6 +258,8 @@ class ChinwagApp(ServedApp):
         settings = dataclasses.replace(self.settings, provider=provider, base_url=base_url,
                                        api_key=api_key or self.settings.api_key)
         resolved = resolve(settings, overrides={})
+        from chinwag.client import ChatClient
+
         probe = ChatClient(resolved.base_url, resolved.api_key, timeout=10, max_retries=0)
         try:
             return await probe.list_models()
@@ -278,7 +280,7 @@ class ChinwagApp(ServedApp):
             return key not in flagged and getattr(new, key) != getattr(self.settings, key)
 
         changed = [key for key in config.KEYS if changed_here(key)]
-        old_client = self.context.client
+        old = self.context
         self.settings = dataclasses.replace(self.settings, **{key: getattr(new, key) for key in changed})
         register_secret(self.settings.api_key)
         register_url(self.settings.base_url)
@@ -287,7 +289,7 @@ class ChinwagApp(ServedApp):
             self.theme = self.settings.theme
         self.context = self.context.with_settings(self.settings, changed)
         self.chat.post_message(ContextChanged(self.context))
-        await old_client.aclose()
+        await old.aclose_client()
 
     @work(thread=True, exit_on_error=False, group="config")
     def save_settings(self, since: config.Settings | None = None) -> None:
@@ -317,7 +319,7 @@ class ChinwagApp(ServedApp):
         await chat.stop_reply()
         # A failed save keeps the draft and the conversation in the recovery file: say where.
         problem = chat.session.close(chat.composer.text)
-        await self.context.client.aclose()
+        await self.context.aclose_client()
         self.exit(message=Text(f"chinwag: {clean(problem)}") if problem else None)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
@@ -21,16 +22,13 @@ from textual.widgets import Header, Static, TextArea
 from textual import message as textual_message
 from textual.worker import Worker, WorkerState
 
-from chinwag import client as api
 from chinwag.attachments import AttachError
 from chinwag.chat_context import ChatContext
 from chinwag.conversation import ASSISTANT, Message
 from chinwag.personas import PersonaSpec, load_personas
 from chinwag.retry import RetryPolicy
 from chinwag.sanitize import clean
-from chinwag.session import ChatSession, TooLong, save_problem
-from chinwag.store import StoreError
-from chinwag.merge import Merged
+from chinwag.store import StoreError, save_problem
 from chinwag.tui.messages import (
     ContextChanged,
     ConversationDeleted,
@@ -48,9 +46,17 @@ from chinwag.tui.widgets.key_bar import KeyBar
 from chinwag.tui.widgets.message import MessageView, Notice, status_of
 from chinwag.tui.widgets.token_meter import TokenMeter
 
+if TYPE_CHECKING:  # the session and the client load when the chat first needs them (after its first frame)
+    from chinwag import client as api
+    from chinwag.merge import Merged
+    from chinwag.session import ChatSession, TooLong
+
 DRAFT_DEBOUNCE = 0.15
 LOOK_FOR_OTHERS = 3.0  # seconds between looks at whether another process saved this conversation
 NARROW = 70  # below this width the sidebar hides itself
+# Work that can wait for the first frame starts this long after it is drawn: Textual writes the
+# frame from a thread, which a busy event loop (or a loading thread) keeps from the terminal.
+AFTER_FIRST_FRAME = 0.05
 
 
 class ChatScreen(BranchActions, CompareActions, Screen):
@@ -111,8 +117,7 @@ class ChatScreen(BranchActions, CompareActions, Screen):
         """``opening``: a conversation is being read for this chat; say so until it arrives."""
         super().__init__()
         self.context = context
-        self.session = context.new_session()
-        self.session.on_merge = self._merged
+        self._session: ChatSession | None = None
         self.opening = opening
         self.reply_worker: Worker | None = None
         self.retry = RetryPolicy(context.settings.retries)
@@ -121,6 +126,20 @@ class ChatScreen(BranchActions, CompareActions, Screen):
         self._countdown: Timer | None = None
         self._retry_notice: tuple[Notice, str] | None = None  # the countdown's notice and its reason
         self._sidebar_chosen: bool | None = None  # ctrl+b overrides the automatic choice
+
+    @property
+    def session(self) -> ChatSession:
+        """The conversation on screen. A new chat's is made when first needed, after the first
+        frame: the session brings the client, tokenizer, pricing and saving with it."""
+        if self._session is None:
+            self._session = self.context.new_session()
+            self._session.on_merge = self._merged
+        return self._session
+
+    @session.setter
+    def session(self, session: ChatSession) -> None:
+        self._session = session
+        session.on_merge = self._merged
 
     # -- layout ------------------------------------------------------------------
 
@@ -147,12 +166,19 @@ class ChatScreen(BranchActions, CompareActions, Screen):
         self.set_interval(LOOK_FOR_OTHERS, self.look_for_others)
         self.composer.border_title = self.composer.title()
         self.log_view.branches = lambda message: self.session.conversation.sibling_position(message.id)
+        self.refresh_header()
         if self.opening:
-            self.refresh_header()
             await self.log_view.notice(f"Opening conversation {self.opening}…", "info")
             return
-        # The first count loads the tokenizer: the app asks for the meter once that is done.
-        await self.show_conversation(meter=False)
+        # A new chat's first frame: the header, an empty chat and what is missing to send. Its
+        # session (client, tokenizer, pricing, saving) is made once that frame is on the terminal,
+        # or sooner when a key needs it; the first count is the app's, once the tokenizer is loaded.
+        if self.context.problem:
+            await self.show_problem()
+        self.set_timer(AFTER_FIRST_FRAME, self._prepare_session)
+
+    def _prepare_session(self) -> None:
+        self.session  # noqa: B018 (made now, not at the first key)
 
     def on_resize(self) -> None:
         if self._sidebar_chosen is None:
@@ -166,13 +192,17 @@ class ChatScreen(BranchActions, CompareActions, Screen):
         if conversation.read_only:
             await self.log_view.notice(conversation.read_only_reason, "warning")
         if self.context.problem:
-            await self.log_view.notice(
-                f"{self.context.problem}\nPress F4 to choose a provider or enter a base URL; F1 lists every key.",
-                "warning",
-            )
+            await self.show_problem()
         # Counting (which may load the tokenizer) and the app's warm-up run in threads: start them
         # once the messages are painted, not while the screen is being laid out.
         self.call_after_refresh(self._opened, meter)
+
+    async def show_problem(self) -> None:
+        """What must be set before a request can go out (a key, a base URL), and where."""
+        await self.log_view.notice(
+            f"{self.context.problem}\nPress F4 to choose a provider or enter a base URL; F1 lists every key.",
+            "warning",
+        )
 
     def _opened(self, meter: bool) -> None:
         if meter:
@@ -180,10 +210,11 @@ class ChatScreen(BranchActions, CompareActions, Screen):
         self.post_message(self.Opened(self.session.model))
 
     def refresh_header(self) -> None:
-        conversation = self.session.conversation
         if self.opening:
             self.title, self.sub_title = "Opening…", ""
             return
+        # Before a new chat's session exists, its conversation-to-be says the same.
+        conversation = self.context.new_conversation() if self._session is None else self.session.conversation
         self.title = clean(conversation.title, one_line=True) or "New conversation"
         self.sub_title = clean(f"{conversation.persona.name} · {conversation.provider} · {conversation.model}",
                                one_line=True)
@@ -201,7 +232,6 @@ class ChatScreen(BranchActions, CompareActions, Screen):
         self.cancel_countdown()
         self.retry.reset()
         self.session = session
-        session.on_merge = self._merged
         self.opening = None
         self.end_edit(restore=False)
         self.disarm()
@@ -363,6 +393,8 @@ class ChatScreen(BranchActions, CompareActions, Screen):
         self.cancel_countdown()
         self.retry.reset()
         self.log_view.clear_notices()
+        from chinwag.session import TooLong
+
         try:
             message, branched = self.submit_draft(event.text)  # saved before anything goes out
         except TooLong as refused:  # could never go out: not added, the draft and files stay
@@ -413,6 +445,8 @@ class ChatScreen(BranchActions, CompareActions, Screen):
 
     @work(exclusive=True, group="reply", exit_on_error=False, description="stream a reply")
     async def stream_reply(self) -> None:
+        from chinwag import client as api
+
         session = self.session
         message = session.conversation.add_assistant("", session.model)
         view = await self.log_view.add(message)
@@ -472,6 +506,8 @@ class ChatScreen(BranchActions, CompareActions, Screen):
             await self.show_failure(failure)
 
     async def show_failure(self, failure: api.Failed) -> None:
+        from chinwag import client as api
+
         wait = self.retry.next(failure)
         if wait is not None:
             await self.start_countdown(failure.message, wait)

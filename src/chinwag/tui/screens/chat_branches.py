@@ -20,8 +20,7 @@ from textual.timer import Timer
 from chinwag import attachments
 from chinwag.conversation import ASSISTANT, USER, Message
 from chinwag.sanitize import clean
-from chinwag.session import save_problem
-from chinwag.store import StoreError
+from chinwag.store import StoreError, save_problem
 from chinwag.tui.markdown_blocks import code_blocks
 from chinwag.tui.widgets.composer import key_name
 

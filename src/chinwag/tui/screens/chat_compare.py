@@ -15,15 +15,14 @@ from typing import TYPE_CHECKING
 
 from textual.worker import Worker, WorkerState
 
-from chinwag import client as api
 from chinwag.conversation import INTERRUPTED, Message
 from chinwag.sanitize import clean
-from chinwag.session import ChatSession, save_problem
-from chinwag.store import StoreError
+from chinwag.store import StoreError, save_problem
 from chinwag.tui.stream import ScreenStream
 from chinwag.tui.widgets.token_meter import TokenMeter
 
-if TYPE_CHECKING:  # the dialog and the columns load when first used (a faster start)
+if TYPE_CHECKING:  # the dialog, the columns and the session load when first used (a faster start)
+    from chinwag.session import ChatSession
     from chinwag.tui.screens.compare_models import Target
     from chinwag.tui.widgets.compare import CompareView
 
@@ -111,6 +110,8 @@ class CompareActions:
         ]
 
     async def stream_column(self, run: CompareRun, index: int) -> None:
+        from chinwag import client as api
+
         column, reply, target = run.view.columns[index], run.replies[index], run.targets[index]
         stream = ScreenStream(self, column.body, shown=column.follow)
         started = time.monotonic()

@@ -10,8 +10,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from chinwag.pricing import format_cost
-from chinwag.session import Meter, Totals
+from chinwag.meter import Meter, Totals
 
 BAR_WIDTH = 30
 
@@ -37,6 +36,8 @@ def _num(value: int | None, estimated: bool = False) -> str:
 
 
 def _totals(table: Table, label: str, totals: Totals) -> None:
+    from chinwag.pricing import format_cost  # (the meter's figures come after the first frame)
+
     mark = "~" if totals.estimated else ""
     table.add_row(Text(label, style="bold"), "")
     table.add_row("  tokens in", f"{mark}{totals.prompt_tokens:,}")
@@ -80,6 +81,8 @@ class TokenMeter(Static):
         meter = self.meter
         if meter is None:
             return Text("Counting tokens…", style="italic")
+        from chinwag.pricing import format_cost
+
         estimate = "" if meter.exact else "~"
         # Each section is its own grid, so a long number in one never squeezes another's
         # labels; notes are lines of their own, wrapped across the whole width.
