@@ -21,6 +21,7 @@ LATER = {
     "chinwag.tokens": "the meter's first count",
     "chinwag.pricing": "the meter's first figures",
     "chinwag.recovery": "the check for a draft a failed save kept",
+    "json": "the first document read or written",
 }
 
 

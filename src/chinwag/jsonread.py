@@ -10,7 +10,6 @@ float's range (``1e999`` reads as inf). All of these are "not JSON we can read" 
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from typing import Any
@@ -39,6 +38,8 @@ def _constant(name: str) -> float:
 
 def loads(text: str | bytes) -> Any:
     """The value of ``text``; JsonProblem ("not valid JSON: ...") for anything we cannot read."""
+    import json  # (loaded with the first document: a new chat's first frame reads none)
+
     try:
         return json.loads(text, parse_float=_float, parse_constant=_constant)
     except json.JSONDecodeError as exc:

@@ -15,7 +15,6 @@ the later winning field by field:
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Mapping
@@ -209,6 +208,8 @@ def remember(model: str, change: Mapping[str, Any], path: Path | None = None) ->
             learned[model]["unsent"] = tuple(sorted({*before.get("unsent", ()), *change["unsent"]}))
         data = {"models": {m: _to_config_keys(entry) for m, entry in sorted(learned.items())}}
         path.parent.mkdir(parents=True, exist_ok=True)
+        import json
+
         atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8"),
                      mode=PRIVATE, follow_symlinks=False)
 

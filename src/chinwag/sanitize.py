@@ -22,7 +22,6 @@ on (the bidi controls included).
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -83,6 +82,8 @@ _JSON_UNSAFE = re.compile(rf"[\x7f-\x9f{BIDI_CONTROLS}\ud800-\udfff\u2028\u2029]
 def safe_json(data: Any, indent: int | None = 2) -> str:
     """JSON of ``data`` (readable UTF-8) that keeps every character but can be printed safely:
     what a terminal or a strict encoder would trip on is written as a \\uXXXX escape."""
+    import json
+
     text = json.dumps(data, indent=indent, ensure_ascii=False)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 

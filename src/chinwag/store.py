@@ -11,7 +11,6 @@ A save that fails raises SaveError, whose message says what and where.
 from __future__ import annotations
 
 import difflib
-import json
 import logging
 import os
 import re
@@ -508,6 +507,8 @@ def parse(text: str, source: str = "the document") -> Conversation:
 
 
 def encode(conv: Conversation) -> bytes:
+    import json  # (here and below: a new chat's first frame writes nothing)
+
     data = conv.to_dict()
     try:
         return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
@@ -523,6 +524,8 @@ def fingerprint(conv: Conversation) -> int:
     keep their hash), and the rest of a message is small. A quarter of what dumping the whole
     document as JSON costs, on each load and save.
     """
+    import json
+
     head = conv.to_dict()
     head.pop("messages", None)
     return hash((json.dumps(head, sort_keys=True, default=str), tuple(map(_message_digest, conv.messages))))
