@@ -11,6 +11,11 @@ def shown(app) -> str:
     return app.screen.query_one(KeyBar).render().plain
 
 
+async def after_a_reply(pilot, app) -> None:
+    await send(pilot, "hi")
+    await wait_for(pilot, lambda: not chat(app).replying, "the reply")
+
+
 def where(app, text: str) -> int:
     """The column where ``text`` starts in the footer."""
     column = shown(app).index(text)
@@ -40,8 +45,7 @@ async def test_clicking_a_key_does_what_the_key_does(chat_server):
     chat_server.reply("hello")
     app = make_app(chat_server)
     async with app.run_test(size=SIZE) as pilot:
-        await send(pilot, "hi")
-        await wait_for(pilot, lambda: not chat(app).replying, "the reply")
+        await after_a_reply(pilot, app)
         first = chat(app).session.conversation
         await pilot.click(KeyBar, offset=(where(app, "New chat"), 0))
         await wait_for(pilot, lambda: chat(app).session.conversation is not first, "a new conversation")
@@ -79,8 +83,7 @@ async def test_keys_of_one_group_stand_together_under_its_name(chat_server):
     chat_server.reply("first")
     app = make_app(chat_server)
     async with app.run_test(size=SIZE) as pilot:
-        await send(pilot, "hi")
-        await wait_for(pilot, lambda: not chat(app).replying, "the reply")
+        await after_a_reply(pilot, app)
         await pilot.press("ctrl+up")
         await wait_for(pilot, lambda: chat(app).log_view.selected is not None, "message mode")
         await pilot.pause()
