@@ -60,6 +60,12 @@ class ScreenStream:
         cost = time.monotonic() - started
         self.interval = min(MAX_FRAME, max(FRAME, cost / DRAW_SHARE))
 
+    def retarget(self, body) -> None:
+        """Go on in ``body``, a new view's, made from all the text so far (the message's own text
+        is updated before each delta reaches us): what waited for a frame is in it already."""
+        self.body = body
+        self.pending = []
+
     def close(self) -> None:
         if self.timer is not None:
             self.timer.stop()

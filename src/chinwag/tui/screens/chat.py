@@ -456,6 +456,18 @@ class ChatScreen(BranchActions, CompareActions, Screen):
         self.update_meter()
         reply = ScreenStream(self, view.body)
         thoughts: ScreenStream | None = None  # the thinking block, once reasoning arrives
+
+        def follow(new: MessageView) -> None:
+            """Scrolled away and back, the message has a new view: stream into that one."""
+            nonlocal view
+            view = new
+            new.set_reactive(MessageView.status, "replying…")
+            reply.retarget(new.body)
+            if thoughts is not None and thoughts.body is not None and new.thinking is not None:
+                new.thinking.collapsed = False
+                thoughts.retarget(new.thinking.body)
+
+        self.log_view.follow(message, follow)
         failure: api.Failed | None = None
         save_error: Exception | None = None
         try:
@@ -480,6 +492,7 @@ class ChatScreen(BranchActions, CompareActions, Screen):
         except (OSError, StoreError) as error:  # the reply arrived but the save at its end failed
             save_error = error
         finally:
+            self.log_view.follow(message, None)
             for stream in (thoughts, reply):
                 if stream is not None and stream.body is not None:
                     stream.close()

@@ -120,6 +120,7 @@ class ChatLog(LayoutOnce, VerticalScroll):
         self.branches: Callable[[Message], tuple[int, int]] | None = None
         self.lo = self.hi = 0
         self._views: dict[Message, MessageView] = {}
+        self._followers: dict[Message, Callable[[MessageView], None]] = {}  # see follow()
         self._heights: dict[Message, int] = {}  # measured (or estimated) at self._width
         self._width = 0
         self._top = Spacer()
@@ -174,7 +175,19 @@ class ChatLog(LayoutOnce, VerticalScroll):
         view = MessageView(message, excluded=message in self._unsent, branch=self._branch(message))
         view.set_class(message is self.selected, "-selected")
         self._views[message] = view
+        follower = self._followers.get(message)
+        if follower is not None:  # a streaming message mounted again: its text goes on in this view
+            follower(view)
         return view
+
+    def follow(self, message: Message, follower: Callable[[MessageView], None] | None) -> None:
+        """Call ``follower`` with every view made for ``message`` from now on (None: stop). A view
+        is made afresh when its message scrolls back into the window; one that is streaming must
+        go on in the new view, which starts with the message's text so far."""
+        if follower is None:
+            self._followers.pop(message, None)
+        else:
+            self._followers[message] = follower
 
     def _branch(self, message: Message) -> tuple[int, int] | None:
         if self.branches is None or message.role == EVENT:
