@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from chinwag.session import ChatSession
 
 
+CONNECTION = ("provider", "model", "base_url")  # the settings that flags can also give
+
+
 def make_client(resolved: Resolved, settings: Settings) -> ChatClient:
     from chinwag.client import ChatClient
 
@@ -123,10 +126,13 @@ class ChatContext:
         return session
 
     def with_settings(self, settings: Settings, changed: Iterable[str] | None = None) -> "ChatContext":
-        """A context for new settings. The ``changed`` ones (all, when not said) win over the
-        start-up flags; a flag for a setting left alone stays in force for this run."""
-        changed = set(changed) if changed is not None else {"provider", "model", "base_url"}
+        """A context for new settings. The ``changed`` ones (all, when not said) are in force
+        for this run, over the start-up flags and whichever provider config.toml alone picks
+        (a model chosen in F4 for the provider a flag gave is that provider's); a flag for a
+        setting left alone stays in force."""
+        changed = set(changed) if changed is not None else set(CONNECTION)
         overrides = {k: v for k, v in self.overrides.items() if k not in changed}
+        overrides.update({k: getattr(settings, k) for k in CONNECTION if k in changed})
         return dataclasses.replace(self, settings=settings, overrides=overrides)
 
     def apply_to(self, session: ChatSession) -> None:
