@@ -135,7 +135,7 @@ class KeyBar(Widget, can_focus=False):
 
         right = 0
         if palette is not None:  # at the right edge, as Textual's footer has it
-            right = 1 + cell_len(palette.display) + 1 + cell_len(palette.description)
+            right = 1 + cell_len(palette.display) + 1 + cell_len(palette.description) + 1
         room = width - right
         for item in items:
             if line.cell_len + _width(item) > room:
@@ -151,7 +151,7 @@ class KeyBar(Widget, can_focus=False):
             line.append(" " * max(0, room - line.cell_len))
             line.append(SEPARATOR, self.get_component_rich_style("key-bar--separator"))
             add(palette.display, key_style, palette)
-            add(f" {palette.description}", description_style, palette)
+            add(f" {palette.description} ", description_style, palette)
         self._spans = spans
         line.stylize_before(self.rich_style)
         return line
