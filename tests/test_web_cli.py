@@ -142,3 +142,10 @@ def test_a_non_loopback_host_warns_and_a_taken_port_is_reported():
     assert server.returncode == 1 and out == ""
     assert "warning: serving on 0.0.0.0, not on loopback" in err and "plain HTTP" in err
     assert f"cannot listen on 0.0.0.0:{port}" in err
+
+
+def test_the_warning_for_any_free_port_names_no_port_zero():
+    from chinwag.web.command import exposure_warning
+
+    assert "port 0" not in exposure_warning("0.0.0.0", 0) and "the port printed below" in exposure_warning("0.0.0.0", 0)
+    assert "port 8000 " in exposure_warning("0.0.0.0", 8000)

@@ -94,9 +94,10 @@ def urls(host: str, port: int, token: str) -> list[str]:
 
 
 def exposure_warning(host: str, port: int) -> str:
+    where = f"port {port}" if port else "the port printed below"  # --port 0: the system picks one
     return (
         f"chinwag: warning: serving on {host}, not on loopback: anyone who can reach this machine on "
-        f"port {port} and has the token can use chinwag with your API keys and read your conversations. "
+        f"{where} and has the token can use chinwag with your API keys and read your conversations. "
         "The connection is plain HTTP: anyone on the network path can read the token and the chat. "
         "Prefer the default (127.0.0.1) with an SSH tunnel, or put an HTTPS proxy in front."
     )
