@@ -22,6 +22,7 @@ LATER = {
     "chinwag.pricing": "the meter's first figures",
     "chinwag.recovery": "the check for a draft a failed save kept",
     "json": "the first document read or written",
+    "chinwag.model_params": "the first request (or [models] tables in config.toml)",
 }
 
 

@@ -24,8 +24,8 @@ from typing import Any
 
 from chinwag import jsonread, paths
 from chinwag.fileio import PRIVATE, atomic_write
+from chinwag.values import EFFORTS
 
-EFFORTS = ("none", "minimal", "low", "medium", "high")
 TOKEN_PARAMS = ("max_tokens", "max_completion_tokens")
 SYSTEM_ROLES = ("system", "developer", "user")
 CACHE_NAME = "model-params.json"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from chinwag.model_params import EFFORTS
+EFFORTS = ("none", "minimal", "low", "medium", "high")  # reasoning_effort levels (model_params sends them)
 
 # name: (type, lowest, highest or None, lowest excluded)
 NUMBERS: dict[str, tuple[type, float, float | None, bool]] = {

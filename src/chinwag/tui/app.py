@@ -23,7 +23,6 @@ from chinwag import cachedir, config
 from chinwag.chat_context import ChatContext
 from chinwag.conversation import Conversation
 from chinwag.logs import register_secret, register_url
-from chinwag.model_params import parse_overrides
 from chinwag.paths import config_file
 from chinwag.personas import load_personas
 from chinwag.providers import resolve
@@ -85,8 +84,12 @@ class ChinwagApp(ServedApp):
         self.startup_warnings = list(warnings)
         personas, persona_warnings = load_personas()
         self.startup_warnings += persona_warnings
-        model_overrides, model_warnings = parse_overrides(settings.extra.get("models"), str(config_file()))
-        self.startup_warnings += model_warnings
+        model_overrides: dict = {}
+        if settings.extra.get("models") is not None:  # [models."name"] tables in config.toml
+            from chinwag.model_params import parse_overrides
+
+            model_overrides, model_warnings = parse_overrides(settings.extra["models"], str(config_file()))
+            self.startup_warnings += model_warnings
         self.context = ChatContext(settings, store or Store(), personas, overrides or {}, model_overrides)
         self.initial_conversation = conversation
         self.resume_id = resume
