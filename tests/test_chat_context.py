@@ -34,3 +34,15 @@ def test_flags_for_settings_left_alone_stay_in_force(tmp_path):
     start = context(Settings(provider="ollama"), provider="custom", base_url="http://127.0.0.1:9/v1", model="a")
     after = start.with_settings(Settings(provider="ollama", temperature=0.3), changed=["temperature"])
     assert (after.resolved.name, after.resolved.model) == ("custom", "a")
+
+
+def test_models_tables_in_the_config_reach_the_chat_and_their_mistakes_are_reported():
+    from chinwag.tui.app import ChinwagApp
+
+    models = {"my-model": {"unsent": ["stream_options"]}, "broken": {"unsent": 3}}
+    app = ChinwagApp(Settings(provider="custom", base_url="http://127.0.0.1:9/v1", model="my-model",
+                              extra={"models": models}))
+    assert app.context.model_overrides["my-model"]["unsent"] == ("stream_options",)
+    assert any("broken" in warning for warning in app.startup_warnings)
+    plain = ChinwagApp(Settings(provider="custom", base_url="http://127.0.0.1:9/v1", model="m"))
+    assert plain.context.model_overrides == {}
