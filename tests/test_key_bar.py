@@ -26,7 +26,7 @@ def where(app, text: str) -> int:
 async def test_the_chat_footer_lists_its_keys_and_the_palette_at_the_right():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await wait_for(pilot, lambda: "f1 Help" in shown(app), "the keys")
         line = shown(app)
         for part in ("⏎ Send", "esc Stop reply", "^n New chat", "^r Regenerate", "f3 Persona", "^q Quit", "f1 Help"):
             assert part in line
@@ -37,8 +37,8 @@ async def test_the_chat_footer_lists_its_keys_and_the_palette_at_the_right():
 async def test_a_remapped_key_shows_under_its_new_name(chat_server):
     app = make_app(chat_server, keys={"chat.new": "f9"})
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        assert "f9 New chat" in shown(app) and "^n New chat" not in shown(app)
+        await wait_for(pilot, lambda: "f9 New chat" in shown(app), "the remapped key")
+        assert "^n New chat" not in shown(app)
 
 
 async def test_clicking_a_key_does_what_the_key_does(chat_server):
@@ -56,7 +56,7 @@ async def test_clicking_a_key_does_what_the_key_does(chat_server):
 async def test_on_a_narrow_screen_keys_that_do_not_fit_are_left_out_whole():
     app = make_app()
     async with app.run_test(size=(72, 24)) as pilot:
-        await pilot.pause()
+        await wait_for(pilot, lambda: "⏎ Send" in shown(app), "the keys")
         line = shown(app)
         assert len(line) == 72
         assert line.rstrip().endswith("▏^p palette")
@@ -67,14 +67,16 @@ async def test_on_a_narrow_screen_keys_that_do_not_fit_are_left_out_whole():
 async def test_the_key_under_the_mouse_is_lit(chat_server):
     app = make_app(chat_server)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await wait_for(pilot, lambda: "New chat" in shown(app), "the keys")
         bar = app.screen.query_one(KeyBar)
         column = where(app, "New chat")
         before = bar.render().get_style_at_offset(app.console, column)
         await pilot.hover(KeyBar, offset=(column, 0))
-        await pilot.pause()
-        lit = bar.render().get_style_at_offset(app.console, column)
-        assert lit.bgcolor != before.bgcolor
+
+        def lit():
+            return bar.render().get_style_at_offset(app.console, column)
+
+        await wait_for(pilot, lambda: lit().bgcolor != before.bgcolor, "the key lit")
         elsewhere = bar.render().get_style_at_offset(app.console, where(app, "Persona"))
         assert elsewhere.bgcolor == before.bgcolor
 
@@ -86,5 +88,4 @@ async def test_keys_of_one_group_stand_together_under_its_name(chat_server):
         await after_a_reply(pilot, app)
         await pilot.press("ctrl+up")
         await wait_for(pilot, lambda: chat(app).log_view.selected is not None, "message mode")
-        await pilot.pause()
-        assert "← → Versions" in shown(app)
+        await wait_for(pilot, lambda: "← → Versions" in shown(app), "the versions group")
