@@ -429,3 +429,13 @@ async def test_regenerate_after_a_persona_switch_keeps_the_switch_after_a_resume
     async with resumed.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: "Here is the code." in screen_text(resumed), "resumed")
         assert "Persona changed to coder" in screen_text(resumed)
+
+
+async def test_the_step_after_the_first_frame_does_nothing_once_the_chat_is_gone(chat_server):
+    # The warm-up and the recovery check start a moment after the first frame. On a busy machine
+    # the app was closed before that moment (a test's end; a quick ctrl+q): the step came with no
+    # chat screen left and failed the exit with "no chat screen".
+    app = make_app(chat_server)
+    async with app.run_test(size=SIZE):
+        await app.pop_screen()  # as while closing: no chat screen any more
+        app._after_first_frame()  # must not raise

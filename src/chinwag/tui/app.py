@@ -136,10 +136,17 @@ class ChinwagApp(ServedApp):
             # The tokenizer and SDK load once the conversation is on screen: threads share one
             # interpreter lock, and reading a long document is what the user waits for.
             self.read_conversation(self.resume_id)
-        else:
-            # Once the frame is on the terminal: the loading thread would hold it back (~10 ms).
-            self.set_timer(AFTER_FIRST_FRAME, lambda: self.warm_up(self.chat.session.model))
-        self.set_timer(AFTER_FIRST_FRAME, self.recover)
+        # The rest once the frame is on the terminal: a loading thread would hold it back (~10 ms).
+        self.set_timer(AFTER_FIRST_FRAME, self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        try:
+            chat = self.chat
+        except LookupError:  # quitting already
+            return
+        if not self.resume_id:
+            self.warm_up(chat.session.model)
+        self.recover()
 
     def on_chat_screen_opened(self, event: ChatScreen.Opened) -> None:
         if self.resume_id and not self._warm:
